@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+    """Connection options of every module that talks to the Northflank API."""
+
+    DOCUMENTATION = r"""
+options:
+  api_token:
+    description:
+      - A Northflank API token (a team or organisation token generated from an RBAC role).
+      - If not set, the environment variable E(NORTHFLANK_API_TOKEN) is used.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Northflank API.
+      - If not set, the environment variable E(NORTHFLANK_API_BASE_URL) is used, then V(https://api.northflank.com).
+    type: str
+    default: https://api.northflank.com
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: int
+    default: 30
+  max_retries:
+    description:
+      - How often a request is retried after a rate limit (429), a server error (5xx), a time-out or a reset connection.
+      - Server errors and network failures are retried only for GET, PUT, PATCH and DELETE; a POST is never repeated blindly.
+    type: int
+    default: 5
+  max_rate_limit_wait:
+    description:
+      - Longest wait, in seconds, for the hourly rate-limit window to reset before the module gives up.
+      - Northflank allows 1000 requests per hour per token by default.
+    type: int
+    default: 900
+  validate_certs:
+    description:
+      - Verify the TLS certificate of the API.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle to verify the API's certificate with, instead of the system's.
+    type: path
+notes:
+  - The client retries with capped exponential back-off and jitter, reads C(x-ratelimit-*) headers and waits for the window to reset
+    rather than failing.
+"""
