@@ -1,0 +1,33 @@
+"""Shared fixtures: real emulator processes, and the rule that no request may break the contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import EmulatorProcess, ensure_collection_link
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "contract_violations_expected: the test sends invalid requests on purpose")
+    ensure_collection_link()
+
+
+@pytest.fixture(scope="module")
+def northflank_server():
+    server = EmulatorProcess("northflank")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def northflank(northflank_server, request):
+    """A running Northflank emulator with an empty log. After the test, every request that was sent
+    must have passed the SDK contract check (the emulator records violations in its log)."""
+    northflank_server.clear_log()
+    northflank_server.faults()
+    yield northflank_server
+    if request.node.get_closest_marker("contract_violations_expected"):
+        return
+    violations = [e for e in northflank_server.requests()["requests"] if e.get("contract_error")]
+    assert not violations, "requests that break the Northflank API contract:\n" + "\n".join(
+        f"{e['method']} {e['path']}: {e['contract_error']}" for e in violations)
