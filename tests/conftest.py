@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import EmulatorProcess, ensure_collection_link
+import sys
+
+from tests.helpers import COLLECTIONS, EmulatorProcess, ensure_collection_link
+
+# Unit tests import the collection as Ansible does: ansible_collections.herokumigrate.northflank.
+ensure_collection_link()
+sys.path.insert(0, str(COLLECTIONS))
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "contract_violations_expected: the test sends invalid requests on purpose")
-    ensure_collection_link()
 
 
 @pytest.fixture(scope="module")
