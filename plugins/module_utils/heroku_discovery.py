@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read one Heroku app or pipeline into the normalised structure the roles and the mapping code use.
+
+Requests for one app (docs/heroku-discovery.md has the table): app, formation, config vars,
+add-ons, attachments (with their config var names), domains, buildpack installations,
+features, pipeline coupling, the newest releases, and the current slug or OCI image: 11, plus
+the pipeline's name when the app is coupled and the scheduler's jobs when it has the add-on.
+Container apps skip the buildpack, slug and image reads.
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError, argument_spec, client_from_params
+
+APP = "/apps/{app}"
+SCHEDULER_URL = "https://particleboard.heroku.com"
+SCHEDULER_ADDON = "scheduler"
+SCHEDULER_ACCEPT = "application/vnd.api+json"
+RELEASE_RANGE = "version ..; max=10, order=desc"
+ATTACHMENT_INCLUSION = "addon:plan,config_vars"
+# Variables Heroku sets itself (dyno metadata, runtime): never copied; the target platform provides its own.
+HEROKU_MANAGED_PREFIXES = ("HEROKU_",)
+HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "WEB_CONCURRENCY", "SOURCE_VERSION", "STACK")
+
+
+def _name(value):
+    """Heroku returns some references as ``{"id", "name"}`` objects and some as strings (3.sdk)."""
+    if isinstance(value, dict):
+        return value.get("name")
+    return value
+
+
+def cron_from_heroku_schedule(every, at):
+    """Heroku Scheduler's ``every`` (10, 60, 1440 minutes) and ``at`` (minutes) as a UTC cron line."""
+    every, at = int(every), int(at or 0)
+    if every == 10:
+        return "*/10 * * * *"
+    if every == 60:
+        return "%d * * * *" % (at % 60)
+    if every == 1440:
+        return "%d %d * * *" % (at % 60, at // 60)
+    raise ValueError("unknown Heroku Scheduler interval: every %s minutes" % every)
+
+
+def classify_config_vars(config_vars, attachments):
+    """``{name: "user" | "addon" | "heroku"}``: who owns each variable.
+
+    Add-on variables are the config var names the app's attachments set (PITFALLS.md §2)."""
+    addon_vars = set()
+    for attachment in attachments:
+        addon_vars.update(attachment.get("config_vars") or [])
+    out = {}
+    for key in config_vars:
+        if key in addon_vars:
+            out[key] = "addon"
+        elif key in HEROKU_MANAGED_NAMES or key.startswith(HEROKU_MANAGED_PREFIXES):
+            out[key] = "heroku"
+        else:
+            out[key] = "user"
+    return out
+
+
+class HerokuDiscovery(object):
+    """Reads apps and pipelines through one (caching) HerokuClient."""
+
+    def __init__(self, client, scheduler_client=None, warn=None):
+        self.client = client
+        self.scheduler_client = scheduler_client
+        self.warn = warn or (lambda msg: None)
+
+    # -- one app ------------------------------------------------------------------------
+    def app_info(self, app_ref, coupling=None, pipeline=None):
+        c = self.client
+        app = c.get(APP, app=app_ref)
+        ref = app["id"]
+        generation = _name(app.get("generation")) or "cedar"
+        stack = _name(app.get("stack"))
+        build_stack = _name(app.get("build_stack"))
+        container = "container" in (stack, build_stack)
+
+        formation = sorted(
+            (dict(type=f["type"], quantity=f["quantity"], size=f.get("size") or _name(f.get("dyno_size")), command=f.get("command"))
+             for f in c.list(APP + "/formation", app=ref)),
+            key=lambda f: (f["type"] != "web", f["type"]))
+        config_vars = dict((k, "" if v is None else v) for k, v in (c.get(APP + "/config-vars", app=ref) or {}).items())
+        attachments = c.list(APP + "/addon-attachments", app=ref, headers={"Accept-Inclusion": ATTACHMENT_INCLUSION})
+        addons = self._addons(app, c.list(APP + "/addons", app=ref), attachments)
+        domains = [dict(hostname=d["hostname"], kind=d["kind"], cname=d.get("cname"), status=d.get("status"))
+                   for d in c.list(APP + "/domains", app=ref)]
+        features = dict((f["name"], f["enabled"]) for f in c.list(APP + "/features", app=ref))
+
+        if coupling is None:
+            coupling = c.get_or_none(APP + "/pipeline-couplings", app=ref)
+        if coupling and pipeline is None:
+            pipeline = c.get("/pipelines/{pipeline}", pipeline=coupling["pipeline"]["id"])
+
+        release = self._release(app, generation, container)
+        buildpacks = []
+        if not container:
+            if generation == "fir":
+                buildpacks = release.pop("_oci_buildpacks", [])
+            else:
+                installs = sorted(c.list(APP + "/buildpack-installations", app=ref), key=lambda b: b.get("ordinal", 0))
+                buildpacks = [b["buildpack"].get("name") or b["buildpack"]["url"] for b in installs]
+        release.pop("_oci_buildpacks", None)
+
+        info = dict(
+            app=dict(
+                id=app["id"], name=app["name"], region=_name(app.get("region")), stack=stack, build_stack=build_stack,
+                generation=generation, space=_name(app.get("space")), team=_name(app.get("team")),
+                maintenance=bool(app.get("maintenance")), internal_routing=bool(app.get("internal_routing")),
+                git_url=app.get("git_url"), web_url=app.get("web_url"),
+            ),
+            formation=formation,
+            process_types=release.get("process_types") or {},
+            config_vars=config_vars,
+            config_var_classes=classify_config_vars(config_vars, attachments),
+            addons=addons,
+            domains=domains,
+            custom_domains=[d["hostname"] for d in domains if d["kind"] == "custom"],
+            buildpacks=buildpacks,
+            features=features,
+            pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"]) if coupling and pipeline else None,
+            release=release,
+            scheduler=self._scheduler(app, addons),
+        )
+        info["migration"] = classify_app(info)
+        return info
+
+    def _addons(self, app, addons, attachments):
+        by_addon = {}
+        for attachment in attachments:
+            by_addon.setdefault(attachment["addon"]["id"], []).append(dict(
+                name=attachment["name"], config_vars=attachment.get("config_vars") or [], namespace=attachment.get("namespace")))
+        out = []
+        for addon in addons:
+            owner = _name(addon.get("app"))
+            out.append(dict(
+                id=addon["id"], name=addon["name"], service=_name(addon.get("addon_service")), plan=_name(addon.get("plan")),
+                owning_app=owner, owned_by_other_app=owner != app["name"],
+                attachments=by_addon.get(addon["id"], []),
+                config_vars=sorted(set(v for a in by_addon.get(addon["id"], []) for v in a["config_vars"])),
+            ))
+        return sorted(out, key=lambda a: a["name"])
+
+    def _release(self, app, generation, container):
+        c = self.client
+        releases = c.request("GET", APP + "/releases", params=dict(app=app["id"]), headers={"Range": RELEASE_RANGE}).body or []
+        current = next((r for r in releases if r.get("current")), None) or next(
+            (r for r in releases if r.get("status") == "succeeded"), None)
+        out = dict(version=None, commit=None, description=None, process_types={}, has_release_phase=False)
+        if not current:
+            return out
+        out.update(version=current.get("version"), description=current.get("description"))
+        slug_id = (current.get("slug") or {}).get("id")
+        oci_id = (current.get("oci_image") or {}).get("id")
+        if container:
+            return out
+        if generation == "fir" and oci_id:
+            images = c.get(APP + "/oci-images/{image}", app=app["id"], image=oci_id) or []
+            image = images[0] if images else {}
+            out.update(commit=image.get("commit"),
+                       process_types=dict((k, (v or {}).get("command") or (v or {}).get("display_cmd"))
+                                          for k, v in (image.get("process_types") or {}).items()),
+                       _oci_buildpacks=[b["id"] for b in image.get("buildpacks") or []])
+        elif slug_id:
+            slug = c.get(APP + "/slugs/{slug}", app=app["id"], slug=slug_id)
+            out.update(commit=slug.get("commit"), process_types=slug.get("process_types") or {},
+                       buildpack_description=slug.get("buildpack_provided_description"))
+        out["has_release_phase"] = "release" in out["process_types"]
+        return out
+
+    def _scheduler(self, app, addons):
+        if not any(a["service"] == SCHEDULER_ADDON for a in addons):
+            return dict(available=True, jobs=[])
+        if self.scheduler_client is None:
+            return self._scheduler_unavailable(app, "no scheduler API configured")
+        try:
+            body = self.scheduler_client.request("GET", "/apps/{app}/jobs", params=dict(app=app["id"]),
+                                                 headers={"Accept": SCHEDULER_ACCEPT}).body or {}
+        except HerokuError as exc:
+            return self._scheduler_unavailable(app, str(exc))
+        jobs = []
+        for item in body.get("data") or []:
+            attrs = item.get("attributes") or {}
+            try:
+                schedule = cron_from_heroku_schedule(attrs.get("every"), attrs.get("at"))
+            except (TypeError, ValueError) as exc:
+                self.warn("%s: scheduler job %s skipped: %s" % (app["name"], item.get("id"), exc))
+                continue
+            jobs.append(dict(id=str(item.get("id")), command=attrs.get("command"), dyno_size=attrs.get("dyno-size"),
+                             every=attrs.get("every"), at=attrs.get("at"), schedule=schedule))
+        return dict(available=True, jobs=jobs)
+
+    def _scheduler_unavailable(self, app, why):
+        # The Scheduler has no public API (BEHAVIOUR.md §9): report, don't fail.
+        self.warn("%s has the Heroku Scheduler add-on but its jobs could not be read (%s); "
+                  "list them in the unit's scheduler_jobs" % (app["name"], why))
+        return dict(available=False, jobs=[], reason=why)
+
+    # -- one pipeline ---------------------------------------------------------------------
+    def pipeline_info(self, pipeline_ref):
+        c = self.client
+        pipeline = c.get("/pipelines/{pipeline}", pipeline=pipeline_ref)
+        couplings = c.list("/pipelines/{pipeline}/pipeline-couplings", pipeline=pipeline["id"])
+        apps = [self.app_info(cp["app"]["id"], coupling=cp, pipeline=pipeline) for cp in couplings]
+        stages = {}
+        for info in apps:
+            stages.setdefault(info["pipeline"]["stage"], []).append(info["app"]["name"])
+        info = dict(pipeline=dict(id=pipeline["id"], name=pipeline["name"], generation=_name(pipeline.get("generation"))),
+                    stages=stages, apps=apps)
+        info["migration"] = classify_pipeline(info)
+        return info
+
+
+def process_types_of(info):
+    """The long-running process types of an app: its formation, without the release phase."""
+    return [f["type"] for f in info["formation"] if f["type"] != "release"]
+
+
+def classify_app(info):
+    """The ``migration`` block: the scenario, or ``unsupported`` with the reason."""
+    app = info["app"]
+    types = process_types_of(info)
+    warnings = []
+    if app["stack"] == "container" or app["build_stack"] == "container":
+        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild", process_types=types)
+    if not types:
+        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate", process_types=types)
+    if app["space"]:
+        warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
+    if info["scheduler"].get("available") is False:
+        warnings.append("scheduler jobs unknown: " + info["scheduler"].get("reason", ""))
+    scenario = "pipeline" if info["pipeline"] else ("single_dyno" if len(types) == 1 else "multi_dyno")
+    return dict(scenario=scenario, reason=None, process_types=types, warnings=warnings)
+
+
+def classify_pipeline(info):
+    regions = sorted(set(a["app"]["region"] for a in info["apps"]))
+    if len(regions) > 1:
+        return dict(scenario="unsupported", reason="pipeline spans several regions (%s)" % ", ".join(regions))
+    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in info["apps"] if a["migration"]["scenario"] == "unsupported"]
+    if refused:
+        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused))
+    if not info["apps"]:
+        return dict(scenario="unsupported", reason="pipeline has no apps")
+    return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None)
+
+
+def discovery_argument_spec():
+    """Options of the discovery modules: the Heroku connection, the scheduler URL, whether to return values."""
+    options = argument_spec()
+    options["config_var_values"] = dict(type="bool", default=False)
+    options["scheduler_url"] = dict(type="str", default=SCHEDULER_URL, fallback=(env_fallback, ["HEROKU_SCHEDULER_API_URL"]))
+    return options
+
+
+def discovery_from_module(module):
+    """A HerokuDiscovery for a module's options (the scheduler is another host, same key)."""
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    try:
+        client = client_from_params(module.params)
+        scheduler = client_from_params(dict(module.params, api_url=module.params["scheduler_url"]))
+    except HerokuError as exc:
+        module.fail_json(msg="Heroku API key missing: set api_token or HEROKU_API_KEY (%s)" % exc)
+    return HerokuDiscovery(client, scheduler_client=scheduler, warn=module.warn)
+
+
+def request_counts(discovery):
+    counts = dict(discovery.client.counts)
+    if discovery.scheduler_client is not None:
+        for key, value in discovery.scheduler_client.counts.items():
+            counts["scheduler " + key] = value
+    return counts

@@ -1,0 +1,169 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: heroku_app_info
+short_description: Read everything a migration needs about one Heroku app
+version_added: 1.0.0
+description:
+  - Reads one Heroku app through the Platform API into one normalised structure, the input of the migration roles.
+  - Only reads: sends GET requests and nothing else.
+  - Costs 11 requests for a classic app, one more when it is in a pipeline and one more when it has the Heroku Scheduler add-on;
+    a container app costs 9. Responses are cached within the task.
+  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output
+    (as with C(no_log)), so register it and use it in later tasks.
+author:
+  - herokumigrate.northflank contributors
+extends_documentation_fragment:
+  - herokumigrate.northflank.heroku
+options:
+  app:
+    description:
+      - Name or ID of the Heroku app.
+    type: str
+    required: true
+  config_var_values:
+    description:
+      - Return the values of the config vars under RV(app_info.config_vars).
+      - The names are always returned, under RV(app_info.config_var_classes).
+    type: bool
+    default: false
+  scheduler_url:
+    description:
+      - Base URL of the Heroku Scheduler API used by Heroku's Dashboard (not part of the Platform API).
+      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then V(https://particleboard.heroku.com).
+      - The scheduler is read on a best-effort basis; when it cannot be read the module warns and reports the jobs as unknown.
+    type: str
+    default: https://particleboard.heroku.com
+attributes:
+  check_mode:
+    description: Reads only, so it runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Reports no diff; it changes nothing.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the app
+  herokumigrate.northflank.heroku_app_info:
+    app: acme-web
+  register: acme
+
+- name: Show its scenario
+  ansible.builtin.debug:
+    msg: "{{ acme.app_info.migration.scenario }}"
+
+- name: Read the app with its config var values (the task's output is hidden)
+  herokumigrate.northflank.heroku_app_info:
+    app: acme-web
+    config_var_values: true
+  register: acme_with_values
+"""
+
+RETURN = r"""
+app_info:
+  description: The app, normalised.
+  returned: always
+  type: dict
+  contains:
+    app:
+      description: Name, ID, region, stack, build stack, generation (V(cedar) or V(fir)), space, team, maintenance, Git URL.
+      type: dict
+      returned: always
+    formation:
+      description: Process types with quantity, dyno size and command; C(web) first.
+      type: list
+      elements: dict
+      returned: always
+    process_types:
+      description: Commands of the current release by process type, including C(release) for a release phase.
+      type: dict
+      returned: always
+    config_vars:
+      description: Config var values by name. Empty unless O(config_var_values=true).
+      type: dict
+      returned: always
+    config_var_classes:
+      description: For every config var, who owns it: V(user), V(addon) (set by an add-on attachment) or V(heroku) (set by Heroku).
+      type: dict
+      returned: always
+    addons:
+      description: Add-ons with service, plan, owning app, whether another app owns it, attachments and the config var names they set.
+      type: list
+      elements: dict
+      returned: always
+    domains:
+      description: Domains with kind (V(heroku) or V(custom)), DNS target and status.
+      type: list
+      elements: dict
+      returned: always
+    custom_domains:
+      description: Host names of the custom domains.
+      type: list
+      elements: str
+      returned: always
+    buildpacks:
+      description: Buildpacks in Heroku's order (from the OCI image for Fir apps).
+      type: list
+      elements: str
+      returned: always
+    features:
+      description: Labs features by name, with whether each is enabled.
+      type: dict
+      returned: always
+    pipeline:
+      description: The pipeline the app is coupled to (ID, name, stage), or null.
+      type: dict
+      returned: always
+    release:
+      description: The current release (version, commit, process types, whether it has a release phase).
+      type: dict
+      returned: always
+    scheduler:
+      description: Heroku Scheduler jobs with their UTC cron schedule; C(available=false) with a reason when they could not be read.
+      type: dict
+      returned: always
+    migration:
+      description: The migration scenario (V(single_dyno), V(multi_dyno), V(pipeline)) or V(unsupported) with its reason, and warnings.
+      type: dict
+      returned: always
+  sample:
+    app: {name: acme-web, region: us, stack: heroku-24, generation: cedar}
+    formation: [{type: web, quantity: 2, size: standard-1X, command: "bundle exec puma"}]
+    migration: {scenario: single_dyno, reason: null, process_types: [web], warnings: []}
+api_requests:
+  description: Requests sent to the Heroku API by this task, per method and route.
+  returned: always
+  type: dict
+  sample: {"GET /apps/{app}": 1}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import (
+    discovery_argument_spec, discovery_from_module, request_counts)
+
+
+def main():
+    options = discovery_argument_spec()
+    options["app"] = dict(type="str", required=True)
+    module = AnsibleModule(argument_spec=options, supports_check_mode=True)
+    discovery = discovery_from_module(module)
+    try:
+        info = discovery.app_info(module.params["app"])
+    except HerokuError as exc:
+        module.fail_json(msg="Could not read Heroku app %s: %s" % (module.params["app"], exc), failure=exc.to_dict(),
+                         api_requests=request_counts(discovery))
+    if not module.params["config_var_values"]:
+        info["config_vars"] = {}
+    module.exit_json(changed=False, app_info=info, api_requests=request_counts(discovery))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: heroku_pipeline_info
+short_description: Read a Heroku pipeline, its stages and every app in it
+version_added: 1.0.0
+description:
+  - Reads a Heroku pipeline, its couplings by stage, and each app with the same code as M(herokumigrate.northflank.heroku_app_info).
+  - Refuses (as C(migration.scenario=unsupported)) a pipeline whose apps span several regions, or that holds an app that cannot be migrated.
+  - Only reads. Costs 2 requests plus, per app, what M(herokumigrate.northflank.heroku_app_info) costs less the pipeline look-ups.
+  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output.
+author:
+  - herokumigrate.northflank contributors
+extends_documentation_fragment:
+  - herokumigrate.northflank.heroku
+options:
+  pipeline:
+    description:
+      - Name or ID of the Heroku pipeline.
+    type: str
+    required: true
+  config_var_values:
+    description:
+      - Return the values of each app's config vars.
+    type: bool
+    default: false
+  scheduler_url:
+    description:
+      - Base URL of the Heroku Scheduler API used by Heroku's Dashboard.
+      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then V(https://particleboard.heroku.com).
+    type: str
+    default: https://particleboard.heroku.com
+attributes:
+  check_mode:
+    description: Reads only, so it runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Reports no diff; it changes nothing.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Read the pipeline
+  herokumigrate.northflank.heroku_pipeline_info:
+    pipeline: acme
+  register: acme
+
+- name: Apps of the production stage
+  ansible.builtin.debug:
+    msg: "{{ acme.pipeline_info.stages.production }}"
+"""
+
+RETURN = r"""
+pipeline_info:
+  description: The pipeline, normalised.
+  returned: always
+  type: dict
+  contains:
+    pipeline:
+      description: ID, name and generation of the pipeline.
+      type: dict
+      returned: always
+    stages:
+      description: App names by stage (V(development), V(staging), V(production), ...).
+      type: dict
+      returned: always
+    apps:
+      description: Each app as RV(herokumigrate.northflank.heroku_app_info#module:app_info) describes it.
+      type: list
+      elements: dict
+      returned: always
+    migration:
+      description: V(pipeline), or V(unsupported) with the reason.
+      type: dict
+      returned: always
+  sample:
+    pipeline: {name: acme}
+    stages: {staging: [acme-staging], production: [acme-production]}
+    migration: {scenario: pipeline, reason: null, region: us}
+api_requests:
+  description: Requests sent to the Heroku API by this task, per method and route.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import (
+    discovery_argument_spec, discovery_from_module, request_counts)
+
+
+def main():
+    options = discovery_argument_spec()
+    options["pipeline"] = dict(type="str", required=True)
+    module = AnsibleModule(argument_spec=options, supports_check_mode=True)
+    discovery = discovery_from_module(module)
+    try:
+        info = discovery.pipeline_info(module.params["pipeline"])
+    except HerokuError as exc:
+        module.fail_json(msg="Could not read Heroku pipeline %s: %s" % (module.params["pipeline"], exc), failure=exc.to_dict(),
+                         api_requests=request_counts(discovery))
+    if not module.params["config_var_values"]:
+        for app in info["apps"]:
+            app["config_vars"] = {}
+    module.exit_json(changed=False, pipeline_info=info, api_requests=request_counts(discovery))
+
+
+if __name__ == "__main__":
+    main()
