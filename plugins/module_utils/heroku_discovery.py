@@ -12,6 +12,8 @@ Container apps skip the buildpack, slug and image reads.
 
 from __future__ import annotations
 
+import fnmatch
+
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
@@ -78,15 +80,11 @@ class HerokuDiscovery(object):
         c = self.client
         app = c.get(APP, app=app_ref)
         ref = app["id"]
-        generation = _name(app.get("generation")) or "cedar"
-        stack = _name(app.get("stack"))
-        build_stack = _name(app.get("build_stack"))
-        container = "container" in (stack, build_stack)
+        fields = app_fields(app)
+        generation = fields["generation"]
+        container = "container" in (fields["stack"], fields["build_stack"])
 
-        formation = sorted(
-            (dict(type=f["type"], quantity=f["quantity"], size=f.get("size") or _name(f.get("dyno_size")), command=f.get("command"))
-             for f in c.list(APP + "/formation", app=ref)),
-            key=lambda f: (f["type"] != "web", f["type"]))
+        formation = self._formation(ref)
         config_vars = dict((k, "" if v is None else v) for k, v in (c.get(APP + "/config-vars", app=ref) or {}).items())
         attachments = c.list(APP + "/addon-attachments", app=ref, headers={"Accept-Inclusion": ATTACHMENT_INCLUSION})
         addons = self._addons(app, c.list(APP + "/addons", app=ref), attachments)
@@ -110,12 +108,7 @@ class HerokuDiscovery(object):
         release.pop("_oci_buildpacks", None)
 
         info = dict(
-            app=dict(
-                id=app["id"], name=app["name"], region=_name(app.get("region")), stack=stack, build_stack=build_stack,
-                generation=generation, space=_name(app.get("space")), team=_name(app.get("team")),
-                maintenance=bool(app.get("maintenance")), internal_routing=bool(app.get("internal_routing")),
-                git_url=app.get("git_url"), web_url=app.get("web_url"),
-            ),
+            app=fields,
             formation=formation,
             process_types=release.get("process_types") or {},
             config_vars=config_vars,
@@ -131,6 +124,11 @@ class HerokuDiscovery(object):
         )
         info["migration"] = classify_app(info)
         return info
+
+    def _formation(self, app_id):
+        rows = self.client.list(APP + "/formation", app=app_id)
+        return sorted((dict(type=f["type"], quantity=f["quantity"], size=f.get("size") or _name(f.get("dyno_size")), command=f.get("command"))
+                       for f in rows), key=lambda f: (f["type"] != "web", f["type"]))
 
     def _addons(self, app, addons, attachments):
         by_addon = {}
@@ -203,6 +201,41 @@ class HerokuDiscovery(object):
                   "list them in the unit's scheduler_jobs" % (app["name"], why))
         return dict(available=False, jobs=[], reason=why)
 
+    # -- the account, as migration units (the inventory) -----------------------------------
+    def app_summary(self, app, coupling=None, pipeline=None):
+        """What the inventory needs of an app, for one formation request: enough to classify it."""
+        info = dict(app=app_fields(app), formation=self._formation(app["id"]), scheduler={},
+                    pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"]) if coupling else None)
+        info["migration"] = classify_app(info)
+        return info
+
+    def units(self, app_patterns=("*",), pipeline_patterns=("*",), teams=()):
+        """One unit per pipeline and one per app outside any pipeline, filtered by name patterns and teams."""
+        apps = self.client.list("/apps")
+        apps_by_id = dict((a["id"], a) for a in apps)
+        members = {}
+        for coupling in self.client.list("/pipeline-couplings"):
+            app = apps_by_id.get(coupling["app"]["id"])
+            if app is not None:
+                members.setdefault(coupling["pipeline"]["id"], []).append((coupling, app))
+        coupled = set(app["id"] for pairs in members.values() for _c, app in pairs)
+        in_teams = (lambda app: _name(app.get("team")) in teams) if teams else (lambda app: True)
+
+        units = []
+        for pipeline in sorted(self.client.list("/pipelines"), key=lambda p: p["name"]):
+            pairs = members.get(pipeline["id"], [])
+            if not _matches(pipeline["name"], pipeline_patterns) or not any(in_teams(app) for _c, app in pairs):
+                continue
+            summaries = [self.app_summary(app, coupling, pipeline) for coupling, app in pairs]
+            info = dict(apps=summaries)
+            units.append(_unit("pipeline", pipeline, summaries, classify_pipeline(info)))
+        for app in sorted(apps, key=lambda a: a["name"]):
+            if app["id"] in coupled or not _matches(app["name"], app_patterns) or not in_teams(app):
+                continue
+            summary = self.app_summary(app)
+            units.append(_unit("app", app, [summary], summary["migration"]))
+        return units
+
     # -- one pipeline ---------------------------------------------------------------------
     def pipeline_info(self, pipeline_ref):
         c = self.client
@@ -216,6 +249,33 @@ class HerokuDiscovery(object):
                     stages=stages, apps=apps)
         info["migration"] = classify_pipeline(info)
         return info
+
+
+def _matches(name, patterns):
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def app_fields(app):
+    """The app object, normalised (the 3.sdk variant has strings where version 3 has objects)."""
+    return dict(
+        id=app["id"], name=app["name"], region=_name(app.get("region")), stack=_name(app.get("stack")),
+        build_stack=_name(app.get("build_stack")), generation=_name(app.get("generation")) or "cedar",
+        space=_name(app.get("space")), team=_name(app.get("team")), maintenance=bool(app.get("maintenance")),
+        internal_routing=bool(app.get("internal_routing")), git_url=app.get("git_url"), web_url=app.get("web_url"),
+    )
+
+
+def _unit(kind, obj, summaries, migration):
+    """A migration unit: the host of the inventory."""
+    regions = sorted(set(s["app"]["region"] for s in summaries if s["app"]["region"]))
+    teams = sorted(set(s["app"]["team"] for s in summaries if s["app"]["team"]))
+    return dict(
+        kind=kind, name=obj["name"], id=obj["id"], region=regions[0] if len(regions) == 1 else None,
+        team=teams[0] if len(teams) == 1 else None, migration=migration,
+        apps=[dict(name=s["app"]["name"], id=s["app"]["id"], region=s["app"]["region"], stack=s["app"]["stack"],
+                   stage=(s["pipeline"] or {}).get("stage"), process_types=s["migration"]["process_types"],
+                   scenario=s["migration"]["scenario"], reason=s["migration"].get("reason")) for s in summaries],
+    )
 
 
 def process_types_of(info):
@@ -234,7 +294,7 @@ def classify_app(info):
         return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate", process_types=types)
     if app["space"]:
         warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
-    if info["scheduler"].get("available") is False:
+    if (info.get("scheduler") or {}).get("available") is False:
         warnings.append("scheduler jobs unknown: " + info["scheduler"].get("reason", ""))
     scenario = "pipeline" if info["pipeline"] else ("single_dyno" if len(types) == 1 else "multi_dyno")
     return dict(scenario=scenario, reason=None, process_types=types, warnings=warnings)
