@@ -10,7 +10,9 @@ A module subclasses ``NorthflankResource`` and supplies:
 - ``read()``: the resource as the API returns it, or None when it does not exist;
 - ``desired()``: the request body built from what the user set (unset options left out);
 - ``view(current)``: the current resource in the shape of ``desired()``, for comparison;
-- ``create(body)``, ``update(body, changes, current)``, ``delete(current)``: the writes.
+- ``create(body)``, ``update(body, changes, current)``, ``delete(current)``: the writes;
+- optionally ``wait(resource)`` (settle an asynchronous change) and ``forbidden_change(...)``
+  (refuse a change the API cannot make, such as a decrease).
 
 The base class compares only what the user set (``differences``), writes only when something
 differs, and in check mode writes nothing while still reporting what would change.
@@ -172,8 +174,16 @@ class NorthflankResource(object):
         return None
 
     def wait(self, resource):
-        """Wait for an asynchronous create or update to settle; returns the settled resource."""
+        """Wait for an asynchronous create or update to settle; returns the settled resource.
+
+        Also called on an existing resource that needs no change (outside check mode), so that a
+        re-run after an interrupted wait ends where an uninterrupted run would."""
         return resource
+
+    def forbidden_change(self, body, view, changes):
+        """An error message when the API cannot make these changes (a decrease it refuses, a version
+        it offers no upgrade to), or None. Called before any write, in check mode too."""
+        return None
 
     # -- the cycle ------------------------------------------------------------------------
     def fail(self, msg, exc=None, **extra):
@@ -182,18 +192,22 @@ class NorthflankResource(object):
         extra.setdefault("api_requests", self.client.counts)
         self.module.fail_json(msg=msg, **extra)
 
-    def poll(self, fetch, done, failed=lambda r: False, what="", timeout=600, interval=10):
-        """Poll ``fetch()`` until ``done`` (or ``failed``), slowly: each poll costs API budget."""
+    def poll(self, fetch, done, failed=lambda r: False, what="", timeout=600, interval=10, first=None):
+        """Poll ``fetch()`` until ``done`` (or ``failed``), slowly: each poll costs API budget.
+
+        The first wait is ``first`` seconds (default: 2, at most ``interval``); each next one doubles,
+        up to ``interval``. ``failed`` may return a message (the API's words) to put in the error."""
         deadline = time.time() + timeout
-        delay = min(interval, 2)
+        delay = min(interval, 2) if first is None else min(interval, first)
         while True:
             resource = fetch()
             if done(resource):
                 return resource
-            if failed(resource):
-                self.fail("%s %s failed" % (self.kind, what))
+            outcome = failed(resource)
+            if outcome:
+                self.fail("%s %s failed%s" % (self.kind, what, ": %s" % outcome if isinstance(outcome, str) else ""))
             if time.time() + delay > deadline:
-                self.fail("timed out after %ds waiting for %s %s" % (timeout, self.kind, what))
+                self.fail("timed out after %ds waiting for %s %s; a re-run resumes the wait" % (timeout, self.kind, what))
             time.sleep(delay)
             delay = min(interval, delay * 2)
 
@@ -232,7 +246,11 @@ class NorthflankResource(object):
             self.fail("cannot change %s of existing %s %r (Northflank does not allow it): delete and recreate it, "
                       "or keep the current value" % (", ".join(frozen), self.kind, body.get("name")))
         if not changes:
-            return {"changed": False, self.result_key: mask(current, self.secret_paths)}
+            settled = current if check else self.wait(current)
+            return {"changed": False, self.result_key: mask(settled, self.secret_paths)}
+        refused = self.forbidden_change(body, view, changes)
+        if refused:
+            self.fail(refused)
         before, after = mask_changed_secrets(pick(view, changes), pick(body, changes), self.secret_paths)
         result = current if check else self.wait(self.update(body, changes, current))
         return {"changed": True, "diff": dict(before=before, after=after), "changed_paths": changes,

@@ -61,3 +61,91 @@ def test_mask_changed_secrets_names_changed_keys_only():
     assert b == {"secrets": {"variables": {"A": nr.MASK, "B": nr.MASK}}}
     assert a == {"secrets": {"variables": {"A": nr.MASK + " (changed)", "B": nr.MASK, "C": nr.MASK}}}
     assert "old" not in repr((a, b)) and "new" not in repr((a, b))
+
+
+class _Exit(Exception):
+    pass
+
+
+class _Module(object):
+    check_mode = False
+
+    def __init__(self, params):
+        self.params = params
+
+    def fail_json(self, **kwargs):
+        raise _Exit(kwargs)
+
+
+class _Client(object):
+    counts = {}
+
+
+class _Fake(nr.NorthflankResource):
+    """A resource whose API is a dict, to drive the cycle without a server."""
+    kind = "thing"
+    result_key = "thing"
+
+    def __init__(self, current, params=None, check=False):
+        self.module = _Module(dict(state="present", **(params or {})))
+        self.module.check_mode = check
+        self.params = self.module.params
+        self.client = _Client()
+        self.current = current
+        self.writes = []
+        self.waited = []
+
+    def read(self):
+        return self.current
+
+    def desired(self):
+        return dict(name="a", size=self.params.get("size"))
+
+    def update(self, body, changes, current):
+        self.writes.append(changes)
+        return dict(current, **body)
+
+    def wait(self, resource):
+        self.waited.append(resource)
+        return dict(resource, status="running")
+
+    def forbidden_change(self, body, view, changes):
+        if "size" in changes and body["size"] < view["size"]:
+            return "size cannot decrease"
+        return None
+
+
+def test_unchanged_resource_is_still_waited_for_outside_check_mode():
+    fake = _Fake(dict(name="a", size=2, status="allocating"), dict(size=2))
+    result = fake._run()
+    assert result["changed"] is False and result["thing"]["status"] == "running"
+    assert fake.waited and not fake.writes
+    fake = _Fake(dict(name="a", size=2, status="allocating"), dict(size=2), check=True)
+    assert fake._run()["thing"]["status"] == "allocating" and not fake.waited
+
+
+def test_forbidden_change_fails_before_any_write_in_check_mode_too():
+    for check in (False, True):
+        fake = _Fake(dict(name="a", size=4), dict(size=2), check=check)
+        try:
+            fake._run()
+            raise AssertionError("no failure")
+        except _Exit as exc:
+            assert exc.args[0]["msg"] == "size cannot decrease"
+        assert not fake.writes
+    fake = _Fake(dict(name="a", size=4), dict(size=8))
+    assert fake._run()["changed"] and fake.writes == [["size"]]
+
+
+def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeypatch):
+    sleeps = []
+    monkeypatch.setattr(nr.time, "sleep", sleeps.append)
+    fake = _Fake(None)
+    states = iter(["a", "b", "c", "d", "e", "done"])
+    assert fake.poll(lambda: next(states), done=lambda s: s == "done", timeout=1000, interval=30, first=5) == "done"
+    assert sleeps == [5, 10, 20, 30, 30]
+    try:
+        fake.poll(lambda: "failed", done=lambda s: False, failed=lambda s: "disk full", what="import")
+        raise AssertionError("no failure")
+    except _Exit as exc:
+        assert exc.args[0]["msg"] == "thing import failed: disk full"
