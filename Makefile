@@ -48,6 +48,8 @@ sanity: venv
 
 lint: venv
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
 build: venv
 	mkdir -p build/dist
