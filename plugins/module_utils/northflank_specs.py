@@ -1,0 +1,323 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place where the shapes of Northflank's *untyped* specs live.
+
+The official SDK types the template ``spec``, the ``Pipeline`` node and the release-flow ``spec``
+as ``Dict[str, Any]``: nothing checks them before Northflank runs them. Everything this collection
+assumes about those shapes is built here, by pure functions, each assumption tagged with the
+section of ``reference/northflank/TEMPLATES.md`` (``T§n``) or ``ENDPOINTS.md`` (``E§n``) it comes
+from, and listed with its evidence and fallback in ``docs/northflank-spec-assumptions.md``
+(``A1``... below refer to that file).
+
+Nothing here sends a request; the modules ``northflank_pipeline`` and ``northflank_release_flow``
+do, and ``tests/unit/test_northflank_specs.py`` pins every shape.
+"""
+
+from __future__ import annotations
+
+import copy
+
+# T§1.1, T§6.1: the only apiVersion the template and release-flow schemas accept.
+API_VERSION = "v1.2"
+
+# A5: stages are addressed in lower case on the release-flow path (E§H, T§6.2: the docs' JS/CLI
+# examples) and capitalised inside templates and pipeline reads (T§4.1 enum, T§4.5 GET example).
+STAGES = ("development", "staging", "production")
+# The stage a stage promotes from (DESIGN.md: staging and production promote from the stage before).
+PREVIOUS_STAGE = {"staging": "development", "production": "staging"}
+
+# T§4.1: nfObjects[].type is one of service, job, addon. Module options use the plural.
+MEMBER_KINDS = (("services", "service"), ("jobs", "job"), ("addons", "addon"))
+
+# T§7.2: run statuses; ``concluded`` is "whether the run has concluded (aborted, success, failed)".
+RUN_FINAL_STATUSES = frozenset(("success", "failure", "aborted", "skipped", "unknown"))
+NODE_FAILED_STATUSES = frozenset(("failure", "invalid", "aborted"))
+
+
+# -- stages -------------------------------------------------------------------------------
+def stage_label(stage):
+    """``development`` -> ``Development``: the form of templates and pipeline reads (T§4.1, T§4.5)."""
+    return stage_key(stage).capitalize()
+
+
+def stage_key(stage):
+    """The lower-case form, used on the release-flow path (T§6.2, A5) and as option keys."""
+    key = str(stage).strip().lower()
+    if key not in STAGES:
+        raise ValueError("unknown pipeline stage %r: use one of %s" % (stage, ", ".join(STAGES)))
+    return key
+
+
+# -- templates ----------------------------------------------------------------------------
+def workflow(steps, kind="sequential", project=None):
+    """A ``Workflow`` node (T§1.2). ``project`` sets the project context of its steps (T§1.3 way 1)."""
+    spec = {"type": kind, "steps": list(steps)}
+    if project:
+        spec["context"] = {"projectId": project}
+    return {"kind": "Workflow", "spec": spec}
+
+
+def nf_objects(members):
+    """``{"services": [...], "jobs": [...], "addons": [...]}`` -> ``[{"id", "type"}, ...]`` (T§4.1).
+
+    Sorted within each kind so that the same membership always gives the same template spec."""
+    out = []
+    for plural, singular in MEMBER_KINDS:
+        for member_id in sorted(set((members or {}).get(plural) or [])):
+            out.append({"id": member_id, "type": singular})
+    return out
+
+
+def pipeline_node(name, project, stages, description=None, ref="pipeline"):
+    """The ``Pipeline`` template node (T§4.1 schema, T§4.2 skeleton; A1).
+
+    ``stages`` maps a stage (any case) to its members ``{"services", "jobs", "addons"}``. Stage
+    membership is *nested* (``spec.stages[].nfObjects``), not the flat ``nfObjects[].stage`` of the
+    GET response (T§4.5). Only the stages given are written (A3: omitted stages are assumed to be
+    left alone). No ``releaseFlow`` is written: release flows are set through the REST endpoint by
+    ``northflank_release_flow``, which can compare them (A4). ``projectId`` is set on the node as
+    well as on the enclosing workflow: the schema lists it on the Pipeline node (T§1.3 way 2)."""
+    spec = {"name": name, "projectId": project}
+    if description is not None:
+        spec["description"] = description
+    spec["stages"] = [{"name": stage_label(stage), "nfObjects": nf_objects(stages[stage])}
+                      for stage in sorted(stages, key=lambda s: STAGES.index(stage_key(s)))]
+    return {"kind": "Pipeline", "ref": ref, "spec": spec}
+
+
+def template_body(template_name, node, project, description=None, run_on_creation=None, concurrency_policy="queue"):
+    """A ``POST /v1/templates`` (or ``POST /v1/templates/{id}``) body holding ``node`` (T§1.1, T§1.2).
+
+    The root is a sequential Workflow whose ``context.projectId`` is the existing project: a
+    literal project ID, as in the create-template example (T§1.3 way 3, T§7). ``runOnCreation``
+    exists only on create (SDK ``CreateTemplateRequestV12Options``); pass None for an update, whose
+    options type has no such field. ``autorun`` is off: the template is not a GitOps template and
+    must only run when the module runs it. ``concurrencyPolicy: queue`` makes a run started while
+    another one is running wait for it rather than fail (T§4.4)."""
+    options = {"autorun": False, "concurrencyPolicy": concurrency_policy}
+    if run_on_creation is not None:
+        options["runOnCreation"] = bool(run_on_creation)
+    body = {"name": template_name, "apiVersion": API_VERSION, "options": options,
+            "spec": workflow([node], project=project)}
+    if description is not None:
+        body["description"] = description
+    return body
+
+
+def pipeline_template(template_name, pipeline, project, stages, description=None, template_description=None, create=True):
+    """The whole template that creates or updates one pipeline (T§4.4: a re-run "creates or updates")."""
+    node = pipeline_node(pipeline, project, stages, description=description)
+    return template_body(template_name, node, project, description=template_description,
+                         run_on_creation=True if create else None)
+
+
+def find_nodes(spec, kind):
+    """Every node of ``kind`` in a template (or template run) tree, depth first (T§1.2 nesting)."""
+    found = []
+    stack = [spec]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list):
+            stack[0:0] = node
+            continue
+        if not isinstance(node, dict):
+            continue
+        if node.get("kind") == kind:
+            found.append(node)
+        inner = node.get("spec")
+        if isinstance(inner, dict):
+            stack[0:0] = [inner.get("steps") or []]
+    return found
+
+
+def template_manages(template, pipeline_name):
+    """Whether an existing template holds a Pipeline node for ``pipeline_name`` (so it is ours to update)."""
+    for node in find_nodes((template or {}).get("spec"), "Pipeline"):
+        name = (node.get("spec") or {}).get("name")
+        if isinstance(name, str) and name.lower().replace(" ", "-") == pipeline_name.lower().replace(" ", "-"):
+            return True
+    return False
+
+
+# -- reading a pipeline back --------------------------------------------------------------
+def _empty_members():
+    return dict((plural, []) for plural, _singular in MEMBER_KINDS)
+
+
+def pipeline_members(pipeline):
+    """The members of a pipeline per lower-case stage: ``{stage: {"services", "jobs", "addons"}}``.
+
+    The read shape is not the write shape (T§4.5, A2): GET returns a flat ``nfObjects[{id, type,
+    stage}]`` (typed in the SDK) next to an untyped ``stages[]``. Both are read: the flat list
+    first, then any ``stages[]`` entry that looks like the write shape (``{name, nfObjects}``).
+    A member found in both is counted once. Unknown stages or types are ignored."""
+    out = dict((stage, _empty_members()) for stage in STAGES)
+    plural_of = dict((singular, plural) for plural, singular in MEMBER_KINDS)
+
+    def add(stage, obj):
+        try:
+            key = stage_key(stage)
+        except ValueError:
+            return
+        if not isinstance(obj, dict) or obj.get("type") not in plural_of or not obj.get("id"):
+            return
+        bucket = out[key][plural_of[obj["type"]]]
+        if obj["id"] not in bucket:
+            bucket.append(obj["id"])
+
+    for obj in (pipeline or {}).get("nfObjects") or []:
+        if isinstance(obj, dict):
+            add(obj.get("stage"), obj)
+    for stage in (pipeline or {}).get("stages") or []:
+        if isinstance(stage, dict):
+            for obj in stage.get("nfObjects") or []:
+                add(stage.get("name"), obj)
+    for members in out.values():
+        for plural in members:
+            members[plural].sort()
+    return out
+
+
+def member_stage(members):
+    """``{(type, id): stage}`` of a ``pipeline_members`` result (a resource is in at most one pipeline stage, T§4.3)."""
+    where = {}
+    for stage, kinds in members.items():
+        for plural, singular in MEMBER_KINDS:
+            for member_id in kinds.get(plural) or []:
+                where[(singular, member_id)] = stage
+    return where
+
+
+# -- template runs ------------------------------------------------------------------------
+def run_concluded(run):
+    """Whether a template or release-flow run is over (T§7.2): ``concluded``, or a final status."""
+    run = run or {}
+    return bool(run.get("concluded")) or run.get("status") in RUN_FINAL_STATUSES
+
+
+def run_failed_nodes(run):
+    """``[{kind, ref, name, status, message}]`` of the nodes of a run whose response failed (T§7.3)."""
+    failed = []
+    stack = [(run or {}).get("spec")]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, list):
+            stack[0:0] = node
+            continue
+        if not isinstance(node, dict):
+            continue
+        response = node.get("response") or {}
+        error = response.get("error") or {}
+        if response.get("status") in NODE_FAILED_STATUSES or error:
+            inner = node.get("spec") if isinstance(node.get("spec"), dict) else {}
+            failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": inner.get("name"),
+                           "status": response.get("status"), "message": error.get("message")})
+        inner = node.get("spec")
+        if isinstance(inner, dict):
+            stack[0:0] = [inner.get("steps") or []]
+    return failed
+
+
+# -- release flows ------------------------------------------------------------------------
+def release_node(release_type, origin, target, condition=None):
+    """A ``Release`` node (T§5.2): ``type`` build / deployment / registry, an origin, one target."""
+    node = {"kind": "Release", "spec": {"type": release_type, "origin": dict(origin), "target": dict(target)}}
+    if condition:
+        node["condition"] = condition
+    return node
+
+
+def build_release(build_service, branch, target, build="latest", condition=None):
+    """Deploy a build of ``branch`` from ``build_service`` (T§5.2 origin ``{id, branch, build}``; T§5.3 first example)."""
+    return release_node("build", {"id": build_service, "branch": branch, "build": build},
+                        {"id": target["id"], "type": target.get("type") or "service"}, condition)
+
+
+def promote_release(origin, target, condition=None):
+    """Promote the deployment of ``origin`` (the previous stage) to ``target`` (T§5.2 origin ``{id, type}``; T§5.3 second example)."""
+    kind = target.get("type") or "service"
+    return release_node("deployment", {"id": origin, "type": kind}, {"id": target["id"], "type": kind}, condition)
+
+
+def job_run(job_id, condition="success"):
+    """A ``JobRun`` node that waits for the job to succeed (T§5.2 ``JobRun {jobId}``, ``condition: "success"``)."""
+    node = {"kind": "JobRun", "spec": {"jobId": job_id}}
+    if condition:
+        node["condition"] = condition
+    return node
+
+
+def _release_phase_steps(release_phase, release_to_job):
+    """The Heroku release phase (A7): give the job the new code and wait for it to be running
+    (``Release`` with ``condition: "running"``), then run it and wait for success (``JobRun`` with
+    ``condition: "success"``): the documented "build promotion with database migration" order (T§5.3)."""
+    if not release_phase:
+        return []
+    job = {"id": release_phase["job"], "type": "job"}
+    return [release_to_job(job), job_run(release_phase["job"])]
+
+
+def build_release_flow(build_service, branch, targets, build="latest", release_phase=None):
+    """The development flow (DESIGN.md): deploy the latest build of ``branch`` from ``build_service``
+    to the stage's deployment services, after the optional release-phase job.
+
+    ``targets``: ``[{"id", "type": "service"|"job"}]``; ``release_phase``: ``{"job": id}``.
+    One sequential Workflow (T§5.3: the documented flows are a Workflow of ``Release`` steps)."""
+    steps = _release_phase_steps(release_phase, lambda job: build_release(build_service, branch, job, build, condition="running"))
+    steps.extend(build_release(build_service, branch, target, build) for target in targets)
+    return workflow(steps)
+
+
+def promote_release_flow(targets, release_phase=None):
+    """The staging / production flow (DESIGN.md): promote each target's ``origin`` from the stage
+    before, after the optional release-phase job (``{"job": id, "origin": id}``)."""
+    steps = _release_phase_steps(release_phase, lambda job: promote_release(release_phase["origin"], job, condition="running"))
+    steps.extend(promote_release(target["origin"], target) for target in targets)
+    return workflow(steps)
+
+
+def empty_release_flow():
+    """A release flow with nothing to do: what ``state: absent`` writes (there is no DELETE, E§H, A8)."""
+    return workflow([])
+
+
+def release_flow_body(spec, triggers=None, arguments=None, concurrency_policy=None, paused=None):
+    """A ``POST …/release-flows/{stage}`` body (T§6.1, SDK ``UpdateReleaseFlowRequest``)."""
+    body = {"apiVersion": API_VERSION, "spec": copy.deepcopy(spec)}
+    if triggers is not None:
+        body["triggers"] = copy.deepcopy(triggers)
+    if arguments is not None:
+        body["arguments"] = dict(arguments)
+    options = {}
+    if concurrency_policy is not None:
+        options["concurrencyPolicy"] = concurrency_policy
+    if paused is not None:
+        options["paused"] = bool(paused)
+    if options:
+        body["options"] = options
+    return body
+
+
+def release_flow_view(current):
+    """A ``GET …/release-flows/{stage}`` answer in the shape of ``release_flow_body`` (T§6.2).
+
+    The GET carries ``concurrencyPolicy`` and ``paused`` both at the top level and in ``options``;
+    ``options`` wins when present."""
+    if not current:
+        return None
+    view = dict((k, current.get(k)) for k in ("apiVersion", "spec", "triggers", "arguments") if k in current)
+    options = dict(current.get("options") or {})
+    for key in ("concurrencyPolicy", "paused"):
+        if key not in options and key in current:
+            options[key] = current[key]
+    view["options"] = options
+    return view
+
+
+def release_flow_steps(spec):
+    """The steps of a release-flow spec, or ``[]`` (an empty or unset flow)."""
+    if not isinstance(spec, dict):
+        return []
+    inner = spec.get("spec")
+    return list(inner.get("steps") or []) if isinstance(inner, dict) else []
