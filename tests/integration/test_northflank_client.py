@@ -50,7 +50,7 @@ def test_waits_for_the_rate_limit_window_then_succeeds(northflank):
 
     nf = client(northflank, sleep=sleep)
     try:
-        for _ in range(4):
+        for _attempt in range(4):
             assert nf.get("/v1/regions")["regions"]
     finally:
         northflank.admin("POST", "/_admin/rate-limit", {"budget": 1000, "window_seconds": 3600})
