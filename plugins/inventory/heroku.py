@@ -17,7 +17,7 @@ description:
     cache for large accounts.
   - Uses a YAML configuration file that ends with C(heroku.yml) or C(heroku.yaml).
 author:
-  - herokumigrate.northflank contributors
+  - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - constructed
   - inventory_cache

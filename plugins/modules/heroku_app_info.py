@@ -17,7 +17,7 @@ description:
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output
     (as with C(no_log)), so register it and use it in later tasks.
 author:
-  - herokumigrate.northflank contributors
+  - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.heroku
 options:

@@ -15,7 +15,7 @@ description:
   - Only reads. Costs 2 requests plus, per app, what M(herokumigrate.northflank.heroku_app_info) costs less the pipeline look-ups.
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output.
 author:
-  - herokumigrate.northflank contributors
+  - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.heroku
 options:

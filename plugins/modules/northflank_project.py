@@ -13,7 +13,7 @@ description:
   - Ensures a Northflank project exists in a region (or a BYOC cluster) with the given description and colour, or is absent.
   - The project is found by the ID Northflank derives from its name, so re-runs converge and send no write when nothing differs.
 author:
-  - herokumigrate.northflank contributors
+  - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
   - herokumigrate.northflank.northflank_resource

@@ -13,7 +13,7 @@ description:
   - Ensures a secret group exists in a Northflank project with the given variables, restrictions and addon links, or is absent.
   - Variable values are secrets; they are never printed, and the diff only says which keys were added, removed or changed.
 author:
-  - herokumigrate.northflank contributors
+  - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
   - herokumigrate.northflank.northflank_resource
