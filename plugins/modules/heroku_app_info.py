@@ -11,7 +11,7 @@ short_description: Read everything a migration needs about one Heroku app
 version_added: 1.0.0
 description:
   - Reads one Heroku app through the Platform API into one normalised structure, the input of the migration roles.
-  - Only reads: sends GET requests and nothing else.
+  - "Only reads: sends GET requests and nothing else."
   - Costs 11 requests for a classic app, one more when it is in a pipeline and one more when it has the Heroku Scheduler add-on;
     a container app costs 9. Responses are cached within the task.
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output
@@ -89,7 +89,7 @@ app_info:
       type: dict
       returned: always
     config_var_classes:
-      description: For every config var, who owns it: V(user), V(addon) (set by an add-on attachment) or V(heroku) (set by Heroku).
+      description: "For every config var, who owns it: V(user), V(addon) (set by an add-on attachment) or V(heroku) (set by Heroku)."
       type: dict
       returned: always
     addons:
