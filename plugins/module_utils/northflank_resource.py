@@ -182,7 +182,8 @@ class NorthflankResource(object):
 
     def forbidden_change(self, body, view, changes):
         """An error message when the API cannot make these changes (a decrease it refuses, a version
-        it offers no upgrade to), or None. Called before any write, in check mode too."""
+        it offers no upgrade to, an option missing to create), or None. Called before any write, in
+        check mode too; ``view`` is None and ``changes`` empty when the resource would be created."""
         return None
 
     # -- the cycle ------------------------------------------------------------------------
@@ -192,11 +193,12 @@ class NorthflankResource(object):
         extra.setdefault("api_requests", self.client.counts)
         self.module.fail_json(msg=msg, **extra)
 
-    def poll(self, fetch, done, failed=lambda r: False, what="", timeout=600, interval=10, first=None):
+    def poll(self, fetch, done, failed=lambda r: False, what="", timeout=600, interval=10, first=None, describe=None):
         """Poll ``fetch()`` until ``done`` (or ``failed``), slowly: each poll costs API budget.
 
         The first wait is ``first`` seconds (default: 2, at most ``interval``); each next one doubles,
-        up to ``interval``. ``failed`` may return a message (the API's words) to put in the error."""
+        up to ``interval``. ``failed`` may return a message (the API's words) to put in the error;
+        ``describe(resource)`` tells what was last seen when the time runs out."""
         deadline = time.time() + timeout
         delay = min(interval, 2) if first is None else min(interval, first)
         while True:
@@ -207,7 +209,8 @@ class NorthflankResource(object):
             if outcome:
                 self.fail("%s %s failed%s" % (self.kind, what, ": %s" % outcome if isinstance(outcome, str) else ""))
             if time.time() + delay > deadline:
-                self.fail("timed out after %ds waiting for %s %s; a re-run resumes the wait" % (timeout, self.kind, what))
+                last = " (last seen: %s)" % describe(resource) if describe else ""
+                self.fail("timed out after %ds waiting for %s %s%s; a re-run resumes the wait" % (timeout, self.kind, what, last))
             time.sleep(delay)
             delay = min(interval, delay * 2)
 
@@ -235,6 +238,9 @@ class NorthflankResource(object):
 
         body = prune(self.desired())
         if current is None:
+            refused = self.forbidden_change(body, None, [])
+            if refused:
+                self.fail(refused)
             result = body if check else self.wait(self.create(body))
             return {"changed": True, "diff": dict(before={}, after=mask(body, self.secret_paths)),
                     self.result_key: mask(result, self.secret_paths)}

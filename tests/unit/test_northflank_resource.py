@@ -149,3 +149,34 @@ def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeyp
         raise AssertionError("no failure")
     except _Exit as exc:
         assert exc.args[0]["msg"] == "thing import failed: disk full"
+
+
+def test_forbidden_change_also_guards_creation():
+    class Needy(_Fake):
+        def forbidden_change(self, body, view, changes):
+            return "set size to create it" if view is None and body.get("size") is None else None
+
+        def create(self, body):
+            self.writes.append(body)
+            return body
+
+    for check in (False, True):
+        fake = Needy(None, check=check)
+        try:
+            fake._run()
+            raise AssertionError("no failure")
+        except _Exit as exc:
+            assert exc.args[0]["msg"] == "set size to create it"
+        assert not fake.writes
+    assert Needy(None, dict(size=1))._run()["changed"]
+
+
+def test_poll_timeout_says_what_was_last_seen(monkeypatch):
+    monkeypatch.setattr(nr.time, "sleep", lambda s: None)
+    fake = _Fake(None)
+    try:
+        fake.poll(lambda: {"status": "allocating"}, done=lambda r: False, what="'db'", timeout=0,
+                  describe=lambda r: "status %s" % r["status"])
+        raise AssertionError("no failure")
+    except _Exit as exc:
+        assert exc.args[0]["msg"] == "timed out after 0s waiting for thing 'db' (last seen: status allocating); a re-run resumes the wait"
