@@ -244,6 +244,8 @@ class Emulator:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle on, each keep-alive request waits ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
     emulator: Emulator  # set on the per-server subclass
 
     def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log
