@@ -1,0 +1,1 @@
+"""Contract checks of our requests against published API definitions (test-only, never shipped)."""
