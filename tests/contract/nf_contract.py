@@ -126,7 +126,7 @@ def match(method: str, path: str, allow_deprecated: bool = False) -> Route:
                                      "use the type-agnostic or PATCH endpoint instead")
             return r
     raise NotAnEndpoint(f"{method} {path}: not a Northflank endpoint "
-                         f"(this path exists for: {sorted({r.method for r in cands}) or 'none'})")
+                        f"(this path exists for: {sorted({r.method for r in cands}) or 'none'})")
 
 
 def check(method: str, url: str, body: Any = None, query: Optional[dict] = None, allow_deprecated: bool = False) -> Route:
