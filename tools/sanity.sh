@@ -5,7 +5,9 @@
 # - ansible-test needs the collection under ansible_collections/NAMESPACE/NAME and does not follow the
 #   build/collections symlink, so the tracked and untracked-but-not-ignored files are copied into a
 #   temporary tree. That tree needs no git: without one ansible-test lists the files itself (its
-#   "unversioned" source provider); git only matters to validate-modules when testing ansible-core.
+#   "unversioned" source provider); git only matters to validate-modules when testing ansible-core,
+#   and to --changed. It must not lie inside a git work tree either (ansible-test would take the
+#   outer repository's file list), hence $TMPDIR, never build/.
 # - Each sanity test with requirements gets its own virtual environment under ~/.ansible/test/venv
 #   (kept between runs), into which ansible-test installs pip with a get-pip script it downloads from
 #   a non-registry host unless a copy is cached: tools/offline_get_pip.py writes that copy from the
