@@ -211,12 +211,25 @@ def run_failed_nodes(run):
         error = response.get("error") or {}
         if response.get("status") in NODE_FAILED_STATUSES or error:
             inner = node.get("spec") if isinstance(node.get("spec"), dict) else {}
-            failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": inner.get("name"),
+            # What the node acts on: a resource's name, a Release's target (T§5.2), a JobRun's job.
+            name = inner.get("name") or (inner.get("target") or {}).get("id") or inner.get("jobId")
+            failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": name,
                            "status": response.get("status"), "message": error.get("message")})
         inner = node.get("spec")
         if isinstance(inner, dict):
             stack[0:0] = [inner.get("steps") or []]
     return failed
+
+
+def failure_summary(failed):
+    """One line naming each failed node (not the workflows that merely failed with it) and its error."""
+    parts = []
+    for node in failed:
+        if node["kind"] == "Workflow" and not node["message"]:
+            continue
+        what = node["name"] or node["ref"]
+        parts.append("%s%s: %s" % (node["kind"], " %s" % what if what else "", node["message"] or node["status"]))
+    return "; ".join(parts) or "no node reported an error"
 
 
 # -- release flows ------------------------------------------------------------------------

@@ -145,6 +145,16 @@ def test_run_concluded_and_failed_nodes():
          "message": "combined services cannot join pipelines"},
     ]
     assert ns.run_failed_nodes({}) == []
+    assert ns.failure_summary(ns.run_failed_nodes(run)) == "Pipeline acme: combined services cannot join pipelines"
+    assert ns.failure_summary([]) == "no node reported an error"
+
+
+def test_failed_nodes_name_what_a_release_or_job_run_acts_on():
+    run = {"spec": {"kind": "Workflow", "spec": {"steps": [
+        {"kind": "JobRun", "spec": {"jobId": "rel"}, "response": {"status": "failure", "error": {"message": "exit 1"}}},
+        {"kind": "Release", "spec": {"target": {"id": "web", "type": "service"}}, "response": {"status": "aborted"}},
+    ]}}}
+    assert ns.failure_summary(ns.run_failed_nodes(run)) == "JobRun rel: exit 1; Release web: aborted"
 
 
 def test_build_release_flow_deploys_latest_build_to_each_target():
