@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action of the Heroku discovery modules: runs the module of the same name and hides its whole
-result from output when it carries config var values. A module cannot mark its own return values
+"""The action of modules that can return secrets (Heroku discovery with config var values, addon
+credentials): runs the module of the same name and hides its whole result from output when the
+option named by ``secret_option`` asks for the secrets. A module cannot mark its own return values
 as secret; an action plugin can."""
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from ansible.plugins.action import ActionBase
 class SecretResultAction(ActionBase):
     _supports_check_mode = True
     _supports_async = False
+    # The boolean option that makes the module return secret values.
+    secret_option = "config_var_values"
 
     def run(self, tmp=None, task_vars=None):
         result = super(SecretResultAction, self).run(tmp, task_vars)
         result.update(self._execute_module(task_vars=task_vars))
-        if boolean(self._task.args.get("config_var_values", False), strict=False):
+        if boolean(self._task.args.get(self.secret_option, False), strict=False):
             result["_ansible_no_log"] = True
         return result
