@@ -19,8 +19,10 @@ description:
   - Verification is asked for only with O(verify=true), and only for what is not verified yet. A failed check (Northflank
     answers HTTP 400 when the DNS record is not found) is reported in RV(verification_errors) with Northflank's words and as a
     warning, and does not fail the task, unless O(wait_for_verification=true).
-  - Subdomains that the task does not list are left alone. A subdomain is linked when the service's port does not list it
-    among its C(domains) yet (C(GET /v1/projects/{project}/services/{service})).
+  - A subdomain is linked to its service port once it is verified (Northflank refuses to link it before), when the port does
+    not list it among its C(domains) yet (C(GET /v1/projects/{project}/services/{service})). Until then it is listed under
+    RV(pending).
+  - Subdomains that the task does not list are left alone.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -165,7 +167,7 @@ dns_records:
        purpose: domain verification, verified: true}
     - {type: CNAME, name: www.acme.com, host: www, value: a1b2c3d4e5f6.dns.northflank.app, purpose: route to Northflank, verified: true}
 pending:
-  description: Subdomains that could not be added yet, with the reason.
+  description: Subdomains that could not be added, or not linked, yet (their parent or they themselves are not verified), with the reason.
   returned: when O(state=present)
   type: list
   elements: dict
@@ -329,8 +331,11 @@ class Domain(NorthflankResource):
                 else:
                     actions.append("verify %s" % full)
                     info = dict(info, verified=True)
-            if sub["service"]:
+            if sub["service"] and info.get("verified"):
                 info = dict(info, link=self.link(sub, full, actions, check))
+            elif sub["service"]:  # Northflank links only verified subdomains
+                pending.append(dict(name=sub["name"], reason="%s is not verified yet: publish its %s record, then run with verify: true "
+                                                             "to link it" % (full, info.get("recordType") or "CNAME")))
             subdomains.append(info)
         for name, error in sorted(errors.items()):
             self.module.warn("Northflank could not verify %s: %s. Publish the records of dns_records and run again." % (name, error))
