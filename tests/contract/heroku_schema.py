@@ -93,21 +93,24 @@ def shape(href: str) -> str:
 class Placeholder:
     """What one path parameter accepts: object fields (``id``, ``name``...) and literal values (``~``)."""
 
-    ref: str
     fields: tuple
     literals: tuple
 
 
 @dataclass(frozen=True)
 class Link:
-    definition: str
-    title: str
-    method: str
-    href: str
     target: dict
     request: Optional[dict]
     ranges: tuple
     placeholders: tuple
+
+
+def resolve(root: dict, ref: str) -> Any:
+    """The node a local ``$ref`` (``#/definitions/app/definitions/id``) points to."""
+    node = root
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
 
 
 def _strict(node: Any) -> None:
@@ -137,10 +140,7 @@ def _inline(node: Any, root: dict, memo: dict, stack: tuple = ()) -> Any:
         if ref in stack:
             return node
         if ref not in memo:
-            target = root
-            for part in ref.lstrip("#/").split("/"):
-                target = target[part]
-            memo[ref] = _inline(target, root, memo, (*stack, ref))
+            memo[ref] = _inline(resolve(root, ref), root, memo, (*stack, ref))
         return memo[ref]
     out = dict(node)
     for key in ("properties", "patternProperties", "dependencies"):
@@ -181,24 +181,17 @@ class HerokuSchema:
                 key = (link["method"], shape(link["href"]))
                 # a few shapes carry several links (e.g. two titles of GET /teams/{}/addons); the first answers
                 self.links.setdefault(key, Link(
-                    definition=name, title=link["title"], method=link["method"], href=unquote(link["href"]),
                     target=link.get("targetSchema") or {"$ref": f"#/definitions/{name}"}, request=link.get("schema"),
                     ranges=tuple(link.get("ranges", ())),
                     placeholders=tuple(self._placeholder(p) for p in PLACEHOLDER.findall(unquote(link["href"])))))
 
     # -- links ----------------------------------------------------------------------------
-    def node(self, ref: str) -> Any:
-        node = self.raw
-        for part in ref.lstrip("#/").split("/"):
-            node = node[part]
-        return node
-
     def _placeholder(self, text: str) -> Placeholder:
         ref = text.strip("()")
         fields, literals = [], []
 
         def walk(r):
-            node = self.node(r)
+            node = resolve(self.raw, r)
             if "anyOf" in node:
                 for option in node["anyOf"]:
                     walk(option["$ref"])
@@ -210,7 +203,7 @@ class HerokuSchema:
                 fields.append(r.rsplit("/", 1)[1])
 
         walk(ref)
-        return Placeholder(ref, tuple(fields), tuple(literals))
+        return Placeholder(tuple(fields), tuple(literals))
 
     def link(self, method: str, route: str) -> Optional[Link]:
         return self.links.get((method.upper(), shape(route)))
@@ -263,9 +256,6 @@ class HerokuSchema:
         if link is None:
             return [f"{method} {route} is not a link of the schema"]
         return self.errors(link.request or {"type": "null"}, body)
-
-    def check_definition(self, name: str, body: Any, extras: Iterable = ()) -> list:
-        return self.errors({"$ref": f"#/definitions/{name}"}, body, extras)
 
     def _plain(self, schema: dict, body: Any) -> list:
         validator = jsonschema.Draft4Validator(schema, format_checker=self.checker)

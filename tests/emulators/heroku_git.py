@@ -37,11 +37,9 @@ class HerokuGit:
                 _git("fast-import", "--quiet", "--date-format=raw", cwd=self.path(spec["name"]), stdin=self._stream(spec))
                 self.described.add(spec["name"])
 
-    def _create(self, app: str, branch: str) -> str:
-        path = self.path(app)
-        if not os.path.isdir(path):
-            subprocess.run(["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", path], check=True)
-        return path
+    def _create(self, app: str, branch: str) -> None:
+        if not os.path.isdir(self.path(app)):
+            subprocess.run(["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", self.path(app)], check=True)
 
     @staticmethod
     def _stream(spec: dict) -> bytes:
