@@ -361,9 +361,9 @@ class Addon(NorthflankResource):
         if "version" in changes:
             self.upgrade_to = self.offered_upgrade(body["version"])
             if self.upgrade_to is None:
-                return ("cannot change the version of addon %r from %s to %s: Northflank offers %s as upgrades of the running version "
-                        "(downgrades are never possible)" % (body["name"], view["version"], body["version"],
-                                                             ", ".join(self.offered) if self.offered else "no version"))
+                offered = "it offers upgrades to %s only" % ", ".join(self.offered) if self.offered else "it offers no upgrade"
+                return ("cannot change the version of addon %r from %s to %s: Northflank upgrades only to the versions it offers, and %s "
+                        "(downgrades are never possible)" % (body["name"], view["version"], body["version"], offered))
         return None
 
     def offered_upgrade(self, wanted):

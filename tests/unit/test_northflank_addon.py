@@ -44,8 +44,8 @@ def test_an_upgrade_goes_to_the_newest_offered_version_that_matches():
 def test_a_version_not_offered_is_refused_with_what_is_offered():
     body, view = {"name": "db", "version": "14-latest"}, {"version": "15.7", "billing": {}}
     message = _addon(["15.8", "16.4"]).forbidden_change(body, view, ["version"])
-    assert "from 15.7 to 14-latest" in message and "offers 15.8, 16.4" in message
-    assert "offers no version" in _addon([]).forbidden_change(body, view, ["version"])
+    assert "from 15.7 to 14-latest" in message and "it offers upgrades to 15.8, 16.4 only" in message
+    assert "it offers no upgrade" in _addon([]).forbidden_change(body, view, ["version"])
 
 
 def test_decreases_are_refused_and_increases_allowed():
