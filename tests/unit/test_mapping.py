@@ -57,3 +57,118 @@ def test_dropped_variables_lists_names_only():
     assert m.dropped_variables(INFO, {}) == ["HEROKU_APP_NAME", "PORT"]
     assert m.dropped_variables({"config_var_classes": INFO["config_var_classes"]}, {"addon_vars": "drop"}) == [
         "DATABASE_URL", "HEROKU_APP_NAME", "PORT"]
+
+
+SETTINGS = {
+    "plans": {"basic": "nf-compute-20", "standard-1x": "nf-compute-20", "standard-2x": "nf-compute-50"},
+    "regions": {"us": "us-east1", "eu": "europe-west"},
+    "builders": {"heroku-24": "HEROKU_24", "heroku-22": "HEROKU_22"},
+    "addon_types": {"heroku-postgresql": "postgresql", "heroku-redis": "redis"},
+    "addon_settings": {"postgresql": {"version": "16-latest", "plan": "nf-compute-50", "storage": 10240, "replicas": 1}},
+    "repository_default": {"url": "https://github.com/acme/{app}", "branch": "main", "account_login": "acme"},
+    "web_port": 8080,
+    "build_plan": "nf-compute-400-16",
+}
+
+
+def app_info(name, formation, stack="heroku-24", region="us", pipeline=None, process_types=None, addons=(), jobs=(), domains=()):
+    config = {"SECRET_KEY": "value-" + name, "DATABASE_URL": "postgres://db/" + name, "DYNO": "web.1"}
+    return {
+        "app": {"name": name, "id": "id-" + name, "region": region, "stack": stack, "git_url": "https://git.heroku.com/%s.git" % name},
+        "formation": [{"type": t, "quantity": q, "size": s, "command": "run " + t} for t, q, s in formation],
+        "process_types": process_types or {},
+        "config_vars": config,
+        "config_var_classes": {"SECRET_KEY": "user", "DATABASE_URL": "addon", "DYNO": "heroku"},
+        "addons": list(addons), "buildpacks": ["heroku/ruby"], "features": {}, "custom_domains": list(domains),
+        "pipeline": pipeline, "scheduler": {"available": True, "jobs": list(jobs)},
+        "migration": {"scenario": "pipeline" if pipeline else ("single_dyno" if len(formation) == 1 else "multi_dyno"), "warnings": []},
+    }
+
+
+POSTGRES = {"name": "postgresql-1", "service": "heroku-postgresql", "plan": "heroku-postgresql:essential-0", "owning_app": "shop",
+            "owned_by_other_app": False, "config_vars": ["DATABASE_URL"]}
+
+
+def test_single_dyno_is_one_combined_service_with_two_independent_copies_of_the_variables():
+    plan, secrets = m.plan_unit("hello", "app", app_info("hello", [("web", 2, "basic")], domains=["www.hello.example"]), SETTINGS)
+    assert plan["scenario"] == "single_dyno"
+    assert plan["project"] == {"name": "hello", "region": "us-east1", "description": "Migrated from Heroku app hello"}
+    (service,) = plan["services"]
+    assert service["type"] == "combined" and service["instances"] == 2 and service["plan"] == "nf-compute-20"
+    assert service["vcs"] == {"project_url": "https://github.com/acme/hello", "project_type": "github", "account_login": "acme", "branch": "main"}
+    assert service["buildpack"] == {"builder": "HEROKU_24", "buildpacks": ["heroku/ruby"]}
+    assert service["ports"] == [{"name": "web", "internal_port": 8080, "public": True, "protocol": "HTTP"}]
+    runtime, build = secrets[service["runtime_variables_ref"]], secrets[service["build_arguments_ref"]]
+    assert runtime == {"SECRET_KEY": "value-hello", "DATABASE_URL": "postgres://db/hello", "PORT": "8080"}
+    assert build == {"SECRET_KEY": "value-hello", "DATABASE_URL": "postgres://db/hello"}
+    assert runtime is not build
+    assert plan["domains"] == [{"domain": "hello.example", "project": "hello", "subdomains": [{"name": "www", "service": "hello", "port": "web"}]}]
+    assert "value-hello" not in repr(plan)  # values only in secrets
+    assert any("DYNO" in s["what"] for s in plan["skipped"])
+
+
+def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_group():
+    info = app_info("shop", [("web", 2, "standard-2X"), ("worker", 1, "standard-1X")], process_types={"release": "rake db:migrate"},
+                    addons=[POSTGRES], jobs=[{"command": "rake sync", "schedule": "*/10 * * * *", "dyno_size": "Standard-1X"}])
+    plan, secrets = m.plan_unit("shop", "app", info, SETTINGS)
+    build, web, worker = plan["services"]
+    assert (build["type"], build["name"], build["build_rules"]) == ("build", "shop-builder", {"branches": ["main"], "pull_requests": []})
+    assert secrets[build["build_arguments_ref"]] == {"SECRET_KEY": "value-shop", "DATABASE_URL": "postgres://db/shop"}
+    assert (web["name"], web["instances"], web["plan"], web["start"]) == ("shop-web", 2, "nf-compute-50", {"process": "web"})
+    assert web["deploy_from"] == {"build_service": "shop-builder", "branch": "main", "build_sha": "latest"}
+    assert (worker["name"], worker["ports"], worker["start"]) == ("shop-worker", [], {"process": "worker"})
+    (group,) = plan["secret_groups"]
+    assert secrets[group["variables_ref"]]["PORT"] == "8080"
+    assert {o["id"] for o in group["restricted_to"]} == {"shop-web", "shop-worker", "shop-scheduler-1", "shop-release"}
+    cron, release = plan["jobs"]
+    assert (cron["schedule"], cron["start"], cron["plan"]) == ("*/10 * * * *", {"command": "rake sync"}, "nf-compute-20")
+    assert (release["name"], release["start"]) == ("shop-release", {"command": "rake db:migrate"})
+    (addon,) = plan["addons"]
+    assert (addon["name"], addon["type"], addon["version"], addon["storage"]) == ("shop-postgresql", "postgresql", "16-latest", 10240)
+
+
+def test_shared_addons_are_created_by_their_owner_only():
+    shared = dict(POSTGRES, owning_app="other", owned_by_other_app=True)
+    plan, _ = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")], addons=[shared]), SETTINGS)
+    assert plan["addons"] == []
+    assert any("owned by other" in s["why"] for s in plan["skipped"])
+
+
+def pipeline_info():
+    apps = [app_info(n, [("web", 1, "basic"), ("worker", 1, "basic")], pipeline={"name": "api", "stage": st})
+            for n, st in (("api-prod", "production"), ("api-staging", "staging"), ("api-review", "review"))]
+    return {"pipeline": {"name": "api"}, "apps": apps, "migration": {"scenario": "pipeline"}}
+
+
+def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
+    plan, secrets = m.plan_unit("api", "pipeline", pipeline_info(), SETTINGS)
+    assert plan["project"]["name"] == "api"
+    assert plan["pipeline"]["stages"] == {"staging": {"services": ["api-staging-web", "api-staging-worker"], "jobs": [], "addons": []},
+                                          "production": {"services": ["api-prod-web", "api-prod-worker"], "jobs": [], "addons": []}}
+    staging, production = plan["release_flows"]
+    assert (staging["stage"], staging["mode"], staging["build_service"], staging["branch"]) == ("staging", "build", "api-staging-builder", "main")
+    assert production["mode"] == "promote"
+    assert production["targets"] == [{"id": "api-prod-web", "type": "service", "origin": "api-staging-web"},
+                                     {"id": "api-prod-worker", "type": "service", "origin": "api-staging-worker"}]
+    assert len(plan["secret_groups"]) == 2 and len(secrets) == 4
+    assert any("review" in s["why"] for s in plan["skipped"])
+
+
+def test_missing_repository_names_the_unit_and_the_setting():
+    settings = dict(SETTINGS, repository_default={})
+    with pytest.raises(m.MappingError) as err:
+        m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)
+    assert "hello" in str(err.value) and "herokumigrate_repositories" in str(err.value)
+
+
+def test_unsupported_units_are_refused_with_their_reason():
+    info = dict(app_info("box", []), migration={"scenario": "unsupported", "reason": "container-registry app"})
+    with pytest.raises(m.MappingError, match="container-registry"):
+        m.plan_unit("box", "app", info, SETTINGS)
+
+
+@pytest.mark.parametrize("host,apexes,expected", [
+    ("www.acme.com", None, ("acme.com", "www")), ("acme.com", None, ("acme.com", "@")),
+    ("shop.acme.co.uk", ["acme.co.uk"], ("acme.co.uk", "shop")), ("a.b.acme.com", None, ("acme.com", "a.b"))])
+def test_domain_parts(host, apexes, expected):
+    assert m.domain_parts(host, apexes) == expected
