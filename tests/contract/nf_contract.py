@@ -1,3 +1,6 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Northflank API contract: every (method, path, query, JSON body) must match an endpoint of the
 official Northflank Python SDK (PyPI ``northflank==2.1.0``) and its request TypedDict, validated
 strictly by pydantic v2 (unknown keys, wrong types and wrong enum values are errors).
