@@ -18,13 +18,13 @@ what this emulator chose, is listed in ``docs/emulators.md``. In short:
 
 from __future__ import annotations
 
-import calendar
 import copy
 import hashlib
 import json
 import math
 import re
 import time
+from datetime import datetime
 from typing import Any, Callable, NamedTuple, Optional
 
 from tests.contract import nf_contract
@@ -173,6 +173,11 @@ class Store:
     def drop(self, parent: str) -> None:
         self.emu.state.get(self.kind, {}).pop(parent, None)
 
+    def each(self):
+        """Every record of the kind, whatever its parent."""
+        for bucket in self.emu.state.get(self.kind, {}).values():
+            yield from bucket.values()
+
 
 class NorthflankEmulator(_server.Emulator):
     name = "northflank"
@@ -229,7 +234,8 @@ class NorthflankEmulator(_server.Emulator):
             ("POST", f"{P}/secrets/{{secretId}}/addons/{{addonId}}", self.link_secret),
             ("GET", f"{P}/addons", self.list_addons), ("POST", f"{P}/addons", self.save_addon), ("PUT", f"{P}/addons", self.save_addon),
             ("GET", addon, self.get_addon), ("PATCH", addon, self.patch_addon), ("DELETE", addon, self.delete_addon),
-            ("GET", f"{addon}/credentials", self.get_addon_credentials),
+            ("GET", f"{addon}/credentials", self.get_addon_credentials), ("GET", f"{addon}/version", self.get_addon_version),
+            ("POST", f"{addon}/version", self.upgrade_addon), ("GET", f"{addon}/backup-schedules", self.list_backup_schedules),
             ("GET", f"{addon}/backups", self.list_backups), ("POST", f"{addon}/backups", self.backup_addon),
             ("GET", f"{addon}/backups/{{backupId}}", self.get_backup), ("POST", f"{addon}/import", self.import_backup),
             ("POST", f"{addon}/backups/{{backupId}}/restore", self.restore_backup),
@@ -249,6 +255,7 @@ class NorthflankEmulator(_server.Emulator):
             ("POST", f"{sub}/assign", self.assign_subdomain), ("DELETE", f"{sub}/assign", self.unassign_subdomain),
             ("GET", "/v1/templates", self.list_templates), ("POST", "/v1/templates", self.create_template),
             ("GET", "/v1/templates/{templateId}", self.get_template), ("POST", "/v1/templates/{templateId}", self.update_template),
+            ("DELETE", "/v1/templates/{templateId}", self.delete_template),
             ("POST", "/v1/templates/{templateId}/runs", self.run_template), ("GET", "/v1/templates/{templateId}/runs", self.list_template_runs),
             ("GET", "/v1/templates/{templateId}/runs/{templateRunId}", self.get_template_run),
             ("GET", f"{P}/pipelines", self.list_pipelines), ("GET", f"{P}/pipelines/{{pipelineId}}", self.get_pipeline),
@@ -634,7 +641,7 @@ class NorthflankEmulator(_server.Emulator):
         data = {"id": build["id"], "createdAt": build["createdAt"], "status": build["status"], "concluded": concluded,
                 "success": build["status"] == "SUCCESS", **pick(build, "branch", "sha", "pullRequestId")}
         if concluded:
-            data["buildConcludedAt"] = float(calendar.timegm(time.strptime(build["concludedAt"][:19], "%Y-%m-%dT%H:%M:%S")))
+            data["buildConcludedAt"] = datetime.fromisoformat(build["concludedAt"].replace("Z", "+00:00")).timestamp()
         return data
 
     def list_builds(self, req: Request) -> Response:
@@ -676,7 +683,7 @@ class NorthflankEmulator(_server.Emulator):
         spec = record["spec"]
         secrets = {"variables": dict(spec.get("secrets", {}).get("variables", {})), "files": dict(spec.get("secrets", {}).get("files", {}))}
         if linked:
-            for dep in spec.get("addonDependencies", []):
+            for dep in self.linked_addons(pid, spec):
                 values = self.addon_values(pid, dep["addonId"])
                 for key in dep["keys"]:
                     for name in key.get("aliases") or [self.default_key(dep["addonId"], key["keyName"])]:
@@ -685,6 +692,10 @@ class NorthflankEmulator(_server.Emulator):
                 "type": spec.get("type", "secret"), "tags": spec.get("tags", []), "secrets": secrets,
                 "restrictions": spec.get("restrictions", {"restricted": False, "nfObjects": [], "tags": []}),
                 "createdAt": record["createdAt"], "updatedAt": record["updatedAt"], **pick(spec, "description")}
+
+    def linked_addons(self, pid: str, spec: dict) -> list:
+        """The group's addon dependencies whose addon still exists."""
+        return [dep for dep in spec.get("addonDependencies", []) if self.addons.find(pid, dep["addonId"])]
 
     @staticmethod
     def default_key(addon_id: str, key: str) -> str:
@@ -704,7 +715,7 @@ class NorthflankEmulator(_server.Emulator):
     def get_secret_details(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.secret(req)
         addon_secrets = []
-        for dep in record["spec"].get("addonDependencies", []):
+        for dep in self.linked_addons(pid, record["spec"]):
             addon, values = self.addons.get(pid, dep["addonId"]), self.addon_values(pid, dep["addonId"])
             addon_secrets.append({"id": addon["id"], "name": addon["spec"]["name"], "addonType": addon["spec"]["type"],
                                   "version": self.addon_version(addon), "variables": {k["keyName"]: values[k["keyName"]] for k in dep["keys"]}})
@@ -820,6 +831,43 @@ class NorthflankEmulator(_server.Emulator):
                   "MINIO_ENDPOINT": f"https://{host}", "ACCESS_KEY": uid_of("access", addon_id), "SECRET_KEY": secret,
                   "JDBC_POSTGRES_URI": f"jdbc:postgresql://{host}:{kind.port}/{addon_id}"}
         return {key: values.get(key, uri) for key in kind.keys}
+
+    def upgrades(self, record: dict) -> list:
+        """The versions of the type newer than the running one: what the addon can be upgraded to."""
+        current, versions = self.addon_version(record), ADDON_TYPES[record["spec"]["type"]].versions
+        return [{"version": v, "type": self.upgrade_type(current, v)} for v in (versions[:versions.index(current)] if current in versions else [])]
+
+    @staticmethod
+    def upgrade_type(old: str, new: str) -> str:
+        old_parts, new_parts = old.split("."), new.split(".")
+        return "major" if old_parts[0] != new_parts[0] else "minor" if old_parts[1:2] != new_parts[1:2] else "patch"
+
+    def get_addon_version(self, req: Request) -> Response:
+        record = self.addon(req)
+        return self.ok({"version": self.addon_version(record), "lifecycleStatus": "active", "upgradeHistory": record.get("upgrades", []),
+                        "upgradeTo": self.upgrades(record)})
+
+    def upgrade_addon(self, req: Request) -> Response:
+        record, wanted = self.addon(req), req.data["version"]
+        current = self.addon_version(record)
+        offered = [u["version"] for u in self.upgrades(record)]
+        if wanted not in offered:
+            raise HttpError(400, f"Version {wanted!r} is not an upgrade of {current} offered for addon {record['id']!r}: {offered}")
+        stamp = now_iso()
+        record.setdefault("upgrades", []).append({"upgradeId": self.next_id("upgrade"), "previousVersion": current, "newVersion": wanted,
+                                                  "upgradeType": self.upgrade_type(current, wanted), "createdAt": stamp,
+                                                  "completedAt": stamp, "status": {"status": "completed"}})
+        record["spec"]["version"] = wanted
+        record.update(status="upgrading", next=["running"], updatedAt=stamp)
+        return self.ok({})
+
+    def list_backup_schedules(self, req: Request) -> Response:
+        record = self.addon(req)
+        schedules = [{"id": uid_of("schedule", record["id"], str(i)), "createdAt": record["createdAt"], "updatedAt": record["updatedAt"],
+                      **pick(schedule, "scheduling", "backupType", "retentionTime", "additionalDestinations", "customDestinationId"),
+                      **({"backupCompressionType": schedule["compressionType"]} if "compressionType" in schedule else {})}
+                     for i, schedule in enumerate(record["spec"].get("backupSchedules", []))]
+        return self.page(req, schedules, "schedules")
 
     def get_addon_credentials(self, req: Request) -> Response:
         values = self.addon_values(req.params["projectId"], self.addon(req)["id"])
@@ -1029,8 +1077,10 @@ class NorthflankEmulator(_server.Emulator):
         return self.ok({})
 
     def delete_domain(self, req: Request) -> Response:
-        self.domains.remove("", self.domain(req)["id"])
-        self.subdomains.drop(req.params["domain"].lower())
+        domain = self.domains.remove("", self.domain(req)["id"])
+        for sub in self.subdomains.all(domain["id"]):
+            self.unlink_host(sub["fullName"])
+        self.subdomains.drop(domain["id"])
         return self.ok({})
 
     @staticmethod
@@ -1068,20 +1118,35 @@ class NorthflankEmulator(_server.Emulator):
         return self.ok({})
 
     def delete_subdomain(self, req: Request) -> Response:
-        self.subdomains.remove(self.domain(req)["id"], self.subdomain(req)["id"])
+        record = self.subdomains.remove(self.domain(req)["id"], self.subdomain(req)["id"])
+        self.unlink_host(record["fullName"])
         return self.ok({})
 
     def assign_subdomain(self, req: Request) -> Response:
+        """Linking a subdomain and listing it in a port's ``domains`` are one state (ENDPOINTS.md §J): the link shows on
+        the service GET, and a host routes to one port at a time."""
         record, body = self.subdomain(req), req.data
+        if not record["verified"]:
+            raise HttpError(400, f"The domain {record['fullName']} has not been verified")
         service = self.services.get(self.projects.get("", body["projectId"])["id"], body["serviceId"])
-        if not any(p["name"] == body["portName"] for p in service["spec"].get("ports", [])):
+        port = next((p for p in service["spec"].get("ports", []) if p["name"] == body["portName"]), None)
+        if port is None:
             raise HttpError(404, f"Service {service['id']!r} has no port named {body['portName']!r}")
-        record.update(assignment=dict(body), updatedAt=now_iso())
+        self.unlink_host(record["fullName"])
+        port.setdefault("domains", []).append(record["fullName"])
+        service["updatedAt"] = now_iso()
         return self.ok({})
 
     def unassign_subdomain(self, req: Request) -> Response:
-        self.subdomain(req).pop("assignment", None)
+        self.unlink_host(self.subdomain(req)["fullName"])
         return self.ok({})
+
+    def unlink_host(self, host: str) -> None:
+        for service in self.services.each():
+            for port in service["spec"].get("ports", []):
+                if host in port.get("domains", []):
+                    port["domains"].remove(host)
+                    service["updatedAt"] = now_iso()
 
     # -- templates and template runs ------------------------------------------------------------------------
     @staticmethod
@@ -1111,6 +1176,12 @@ class NorthflankEmulator(_server.Emulator):
         if options.get("runOnCreation"):
             data["templateRun"] = self.template_run_view(self.execute_template(record, options.get("runOnCreationArgumentOverrides", {})))
         return data
+
+    def delete_template(self, req: Request) -> Response:
+        """What the template's runs created stays (TEMPLATES.md §4.4)."""
+        template = self.templates.remove("", req.params["templateId"])
+        self.template_runs.drop(template["id"])
+        return self.ok({})
 
     def get_template(self, req: Request) -> Response:
         return self.ok(self.template_view(self.templates.get("", req.params["templateId"])))

@@ -452,6 +452,22 @@ def test_addon_immutable_fields(api):
     assert resp.status_code == 400 and "4096" in resp.json()["error"]["message"]
 
 
+def test_addon_upgrades_only_to_offered_versions_and_lists_its_schedules(api):
+    project(api)
+    schedule = {"scheduling": {"interval": "daily", "minute": [0], "hour": [3]}, "backupType": "dump", "retentionTime": 7, "compressionType": "zstd"}
+    api.data("PUT", "/v1/projects/acme-web/addons", {**ADDON, "backupSchedules": [schedule]})
+    version = api.data("GET", "/v1/projects/acme-web/addons/acme-web-db/version")
+    assert version["version"] == "16.8.0" and version["upgradeTo"] == [{"version": "17.4.0", "type": "major"}]
+    resp = api.call("POST", "/v1/projects/acme-web/addons/acme-web-db/version", {"version": "15.12.0"})
+    assert resp.status_code == 400 and "not an upgrade" in resp.json()["error"]["message"]
+    assert api.data("POST", "/v1/projects/acme-web/addons/acme-web-db/version", {"version": "17.4.0"}) == {}
+    assert api.poll("/v1/projects/acme-web/addons/acme-web-db", "status", "running") == ["running"]
+    version = api.data("GET", "/v1/projects/acme-web/addons/acme-web-db/version")
+    assert version["version"] == "17.4.0" and version["upgradeTo"] == [] and version["upgradeHistory"][0]["previousVersion"] == "16.8.0"
+    schedules = api.data("GET", "/v1/projects/acme-web/addons/acme-web-db/backup-schedules")["schedules"]
+    assert schedules[0]["backupCompressionType"] == "zstd" and schedules[0]["scheduling"] == schedule["scheduling"]
+
+
 # -- asynchronous resources: one step per read ----------------------------------------------------------------
 def test_project_addon_build_and_job_run_progress_one_step_per_read(api):
     assert api.data("POST", "/v1/projects", {"name": "acme-web", "region": "europe-west"})["lifecycleStatus"] == "creating"
@@ -527,6 +543,24 @@ def test_subdomains_need_a_verified_domain_and_failed_checks_are_400(api):
     assert api.data("GET", "/v1/domains/acme.com")["subdomains"] == [{"name": "www", "fullName": "www.acme.com"}]
 
 
+def test_a_linked_subdomain_is_listed_on_the_service_port(api):
+    project(api)
+    api.data("PUT", "/v1/projects/acme-web/services/build", BUILD_SERVICE)
+    api.data("PUT", "/v1/projects/acme-web/services/deployment", DEPLOYMENT_SERVICE)
+    api.data("POST", "/v1/domains", {"domain": "acme.com"})
+    api.data("POST", "/v1/domains/acme.com/verify")
+    api.data("POST", "/v1/domains/acme.com/subdomains", {"subdomain": "www"})
+    assign = "/v1/domains/acme.com/subdomains/www/assign"
+    link = {"projectId": "acme-web", "serviceId": "acme-web-web", "portName": "web"}
+    assert api.call("POST", assign, link).status_code == 400  # the subdomain is not verified yet
+    api.data("POST", "/v1/domains/acme.com/subdomains/www/verify")
+    assert api.call("POST", assign, {**link, "portName": "admin"}).status_code == 404
+    api.data("POST", assign, link)
+    assert api.data("GET", "/v1/projects/acme-web/services/acme-web-web")["ports"][0]["domains"] == ["www.acme.com"]
+    api.data("DELETE", assign)
+    assert api.data("GET", "/v1/projects/acme-web/services/acme-web-web")["ports"][0]["domains"] == []
+
+
 def test_a_template_with_a_pipeline_node_creates_the_pipeline_and_its_flows(api):
     project(api)
     api.data("PUT", "/v1/projects/acme-web/services/build", BUILD_SERVICE)
@@ -549,6 +583,9 @@ def test_a_template_with_a_pipeline_node_creates_the_pipeline_and_its_flows(api)
     assert steps[0]["spec"]["origin"]["id"] == "acme-web-builder"  # ${template.…} resolved by the parent run
     assert steps[0]["spec"]["target"]["id"] == "${refs.web.id}"  # kept for the flow's own run
     assert [p["id"] for p in api.data("GET", "/v1/projects/acme-web/pipelines")["pipelines"]] == ["acme-pipeline"]
+    api.data("DELETE", "/v1/templates/acme-pipeline")
+    assert api.call("GET", run_path).status_code == 404
+    assert api.data("GET", "/v1/projects/acme-web/pipelines/acme-pipeline")["name"] == "acme-pipeline"  # what a template made stays
 
 
 def test_a_pipeline_node_with_an_ineligible_member_fails_the_run(api):
