@@ -62,7 +62,8 @@ class EmulatorProcess:
         """Environment variables that point our modules (and the SDK) at this emulator."""
         if self.kind == "northflank":
             return {"NORTHFLANK_API_BASE_URL": self.url, "NORTHFLANK_API_TOKEN": self.token}
-        return {"HEROKU_API_URL": self.url, "HEROKU_API_KEY": self.token}
+        # The emulator serves Heroku Scheduler's API (another host on Heroku) under /particleboard.
+        return {"HEROKU_API_URL": self.url, "HEROKU_API_KEY": self.token, "HEROKU_SCHEDULER_API_URL": self.url + "/particleboard"}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
