@@ -226,7 +226,7 @@ class AddonImport(NorthflankResource):
 
     def failure(self, item, what):
         return ("Northflank reports %s status %r%s; a re-run will not retry it: import under another name to try again"
-                % (what, item.get("status"), " (completed at %s)" % item["completedAt"] if item.get("completedAt") else ""))
+                % (what, item.get("status"), " (ended at %s)" % item["completedAt"] if item.get("completedAt") else ""))
 
     # -- reads ------------------------------------------------------------------------------
     def find_backup(self):
