@@ -1,13 +1,19 @@
-"""`make demo`: the emulators, then the collection's playbooks against them, twice.
+"""`make demo`: the whole migration of the demo Heroku account, against the two local emulators.
 
-The second run must change nothing and send no write request. The Northflank emulator's final
-state is left in build/demo/northflank-state.json.
+1. plan.yml (check mode): the plan, with no write request to Northflank;
+2. migrate.yml: the migration;
+3. migrate.yml again: nothing changes (changed=0 for every host, no write request).
+
+It leaves build/demo/report.{md,json,html} (the migration's report), build/demo/plan/ (the plan)
+and build/demo/northflank-state.json (the Northflank emulator's final state).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -15,39 +21,68 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.helpers import ROOT, EmulatorProcess, run_playbook  # noqa: E402
 
 OUT = ROOT / "build" / "demo"
-PLAYBOOK = "tests/demo/smoke.yml"
+FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "demo.yml"
+INVENTORY = ROOT / "tests" / "demo" / "inventory"
 
 
 def recap(stdout: str) -> dict:
-    """``{"changed": N, "failed": N}`` summed over the hosts of a PLAY RECAP."""
-    totals = {}
-    for key, value in re.findall(r"(\w+)=(\d+)", stdout.split("PLAY RECAP", 1)[-1]):
-        totals[key] = totals.get(key, 0) + int(value)
-    return totals
+    """``{host: {"ok": N, "changed": N, "failed": N, ...}}`` from a PLAY RECAP."""
+    hosts = {}
+    for line in stdout.split("PLAY RECAP", 1)[-1].splitlines():
+        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
+        if match:
+            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
+    return hosts
+
+
+def playbook(name: str, env: dict, report_dir: Path):
+    started = time.monotonic()
+    result = run_playbook(f"playbooks/{name}.yml", env, "-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report_dir}")
+    print(result.stdout.split("PLAY RECAP", 1)[-1].strip())
+    print(f"  ({name}.yml took {time.monotonic() - started:.0f} s)")
+    return recap(result.stdout)
 
 
 def main() -> int:
-    OUT.mkdir(parents=True, exist_ok=True)
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
     state = OUT / "northflank-state.json"
-    state.unlink(missing_ok=True)
+    heroku = EmulatorProcess("heroku", "--fixture", str(FIXTURE))
     northflank = EmulatorProcess("northflank", "--state-file", str(state))
+    env = {**heroku.env(), **northflank.env()}
+    problems = []
     try:
-        print(f"Northflank emulator: {northflank.url}")
-        first = run_playbook(PLAYBOOK, northflank.env())
-        print(first.stdout)
+        print(f"Heroku emulator: {heroku.url}\nNorthflank emulator: {northflank.url}\n")
+
+        print("== plan (check mode)")
+        playbook("plan", env, OUT / "plan")
+        if northflank.requests()["writes"]:
+            problems.append("the plan sent write requests to Northflank")
+
+        print("\n== migrate")
         northflank.clear_log()
-        second = run_playbook(PLAYBOOK, northflank.env())
-        print(second.stdout)
+        first = playbook("migrate", env, OUT)
+        print(f"  Northflank requests: {northflank.requests()['total']} ({northflank.requests()['writes']} writes)")
+
+        print("\n== migrate again: nothing may change")
+        northflank.clear_log()
+        second = playbook("migrate", env, OUT)
         writes = northflank.requests()["writes"]
-        changed = recap(second.stdout).get("changed", 0)
-        print(f"second run: changed={changed}, write requests={writes}")
+        changed = {host: r.get("changed", 0) for host, r in second.items() if r.get("changed")}
+        print(f"  changed per host: {changed or 'none'}; Northflank write requests: {writes}")
         if changed or writes:
-            print("FAILED: the second run was not a no-op", file=sys.stderr)
-            return 1
-        print(f"Northflank state: {state.relative_to(ROOT)}")
-        return 0
+            problems.append(f"the second run was not a no-op: changed={changed}, writes={writes}")
+        if any(r.get("failed") for r in list(first.values()) + list(second.values())):
+            problems.append("a host failed")
     finally:
+        heroku.stop()
         northflank.stop()
+    print(f"\nReport: {(OUT / 'report.md').relative_to(ROOT)} (.json, .html); plan: build/demo/plan/; "
+          f"Northflank state: {state.relative_to(ROOT)}")
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -183,9 +183,9 @@ class UnitPlan(object):
         path = self.s.get("health_check_path")
         port = int(self.s.get("web_port", 8080))
         if path:
-            return [dict(type="readinessProbe", protocol="HTTP", path=path, port=port)]
+            return [dict(type="readiness", protocol="HTTP", path=path, port=port)]
         # Heroku has no health checks; a TCP probe on $PORT is what its router effectively expects.
-        return [dict(type="readinessProbe", protocol="TCP", port=port)]
+        return [dict(type="readiness", protocol="TCP", port=port)]
 
     def report_app(self, info):
         """What the user must still do, and what is left out, for one app (names only, never values)."""
@@ -250,7 +250,7 @@ class UnitPlan(object):
         self.todo.append("%s: the release phase (%s) is job %s-release; it is not run by the migration, since it would run "
                          "against the Heroku databases the app still uses" % (info["app"]["name"], command, prefix))
         return [dict(project=project, name=self.name("%s-release" % prefix, "job"), plan=self.plan_of(web), deploy_from=source,
-                     start=dict(command=command), runtime_variables_ref=variables_ref, heroku_command=command)]
+                     start=dict(command=command), runtime_variables_ref=variables_ref, heroku_command=command, release_phase=True)]
 
     def domains(self, project, info, service):
         if not self.s.get("domains", True):
@@ -347,14 +347,15 @@ class UnitPlan(object):
 
     def release_flows(self, project, pipeline, by_stage):
         """The first stage deploys the latest build of its branch; each later stage promotes from the one before."""
-        flows, previous = [], None
+        flows, previous, previous_release = [], None, None
         for stage in [s for s in STAGES if s in by_stage]:
             parts = by_stage[stage]
             targets = [dict(id=d["name"], type="service", process_type=d["process_type"]) for p in parts for d in p["deployments"]]
             flow = dict(project=project, pipeline=pipeline, stage=stage)
-            release = next((j for p in parts for j in p["jobs"] if j["name"].endswith("-release")), None)
+            release = next((j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")), None)
             if release:
-                flow["release_phase"] = dict(job=release["name"])
+                # A promoted release phase runs the image of the stage before's release job.
+                flow["release_phase"] = dict(job=release, origin=previous_release) if previous else dict(job=release)
             if previous is None:
                 source = parts[0]["source"]
                 flow.update(mode="build", build_service=source["build_service"], branch=source["branch"],
@@ -367,8 +368,11 @@ class UnitPlan(object):
                 if missing:
                     raise MappingError("%s: stage %s runs process types the stage before does not (%s): nothing to promote from"
                                        % (self.unit, stage, ", ".join(missing)))
+            if previous is not None and release and not previous_release:
+                raise MappingError("%s: stage %s has a release phase and the stage before has none: nothing to promote it from"
+                                   % (self.unit, stage))
             flows.append(flow)
-            previous = targets
+            previous, previous_release = targets, release
         return flows
 
     def project(self, name, info, pipeline=None):
@@ -397,3 +401,43 @@ def plan_unit(unit, kind, info, settings):
     builder = UnitPlan(unit, settings)
     plan = builder.plan(kind, info)
     return plan, builder.secrets
+
+
+# -- the result record of a unit ------------------------------------------------------------
+RESOURCE_KINDS = ("project", "addons", "services", "jobs", "secret_groups", "domains", "pipeline", "release_flows")
+
+
+def _action(result, mode):
+    if result.get("failed"):
+        return "failed"
+    if result.get("skipped"):
+        return "skipped"
+    if not result.get("changed"):
+        return "unchanged"
+    created = (result.get("diff") or {}).get("before") in ({}, None)
+    verb = ("create" if created else "update")
+    return "would " + verb if mode == "plan" else verb + "d"
+
+
+def unit_record(plan, results, mode):
+    """One unit's record for the report: what each resource task did (names only), skipped, to-do."""
+    resources, dns = [], []
+    for kind in RESOURCE_KINDS:
+        result = results.get(kind)
+        if not result:
+            continue
+        items = result.get("results") if "results" in result else [result]
+        for item in items:
+            spec = item.get("item") or plan.get(kind) or {}
+            name = spec.get("name") or spec.get("domain") or spec.get("stage")
+            resources.append(dict(kind=kind, name=name, action=_action(item, mode), changed_paths=item.get("changed_paths") or [],
+                                  message=item.get("msg") if item.get("failed") else None))
+            for record in item.get("records") or []:
+                dns.append(record)
+    failed = any(r["action"] == "failed" for r in resources)
+    return dict(unit=plan["unit"], scenario=plan["scenario"], kind=plan["kind"], mode=mode,
+                status="failed" if failed else ("planned" if mode == "plan" else "migrated"),
+                project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
+                changed=sum(1 for r in resources if r["action"] not in ("unchanged", "skipped")),
+                skipped=plan["skipped"], todo=plan["todo"], warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns)
+

@@ -299,6 +299,10 @@ class ReleaseFlow(NorthflankResource):
     def read(self):
         flow = self.client.get_or_none(FLOW, **self.route)
         if flow is None and self.client.get_or_none(PIPELINE, project=self.params["project"], pipeline=self.params["pipeline"]) is None:
+            if self.module.check_mode:
+                # A plan: the pipeline would be created by an earlier task of the same run.
+                self.module.warn("pipeline %r does not exist yet; the release flow would be created with it" % self.params["pipeline"])
+                return None
             self.fail("pipeline %r does not exist in project %r: create it with herokumigrate.northflank.northflank_pipeline first" % (
                 self.params["pipeline"], self.params["project"]))
         return flow

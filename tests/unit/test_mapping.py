@@ -129,7 +129,7 @@ def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_grou
 
 def test_shared_addons_are_created_by_their_owner_only():
     shared = dict(POSTGRES, owning_app="other", owned_by_other_app=True)
-    plan, _ = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")], addons=[shared]), SETTINGS)
+    plan = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")], addons=[shared]), SETTINGS)[0]
     assert plan["addons"] == []
     assert any("owned by other" in s["why"] for s in plan["skipped"])
 
@@ -172,3 +172,22 @@ def test_unsupported_units_are_refused_with_their_reason():
     ("shop.acme.co.uk", ["acme.co.uk"], ("acme.co.uk", "shop")), ("a.b.acme.com", None, ("acme.com", "a.b"))])
 def test_domain_parts(host, apexes, expected):
     assert m.domain_parts(host, apexes) == expected
+
+
+def test_unit_record_names_what_each_task_did_without_values():
+    plan = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
+    results = {
+        "project": {"changed": True, "diff": {"before": {}, "after": {"name": "hello"}}},
+        "services": {"results": [{"changed": True, "diff": {"before": {"instances": 1}}, "changed_paths": ["deployment.instances"],
+                                  "item": {"name": "hello"}}]},
+        "domains": {"results": [{"changed": False, "item": {"domain": "hello.example"},
+                                 "records": [{"type": "TXT", "name": "nfverify.hello.example", "value": "t"}]}]},
+    }
+    record = m.unit_record(plan, results, "migrate")
+    assert record["status"] == "migrated" and record["changed"] == 2
+    assert [(r["kind"], r["name"], r["action"]) for r in record["resources"]] == [
+        ("project", "hello", "created"), ("services", "hello", "updated"), ("domains", "hello.example", "unchanged")]
+    assert record["dns_records"][0]["type"] == "TXT"
+    assert m.unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
+    failed = m.unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
+    assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
