@@ -21,6 +21,7 @@ class SecretResultAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(SecretResultAction, self).run(tmp, task_vars)
         result.update(self._execute_module(task_vars=task_vars))
-        if boolean(self._task.args.get(self.secret_option, False), strict=False):
+        # A failure carries no values, and its message is what the user needs to see.
+        if boolean(self._task.args.get(self.secret_option, False), strict=False) and not result.get("failed"):
             result["_ansible_no_log"] = True
         return result
