@@ -214,6 +214,12 @@ class NorthflankResource(object):
             time.sleep(delay)
             delay = min(interval, delay * 2)
 
+    def pacing(self):
+        """``poll()`` keywords from a module's ``wait_timeout`` and ``poll_interval`` options: the first wait is
+        ``poll_interval`` and the waits back off to six times it (5 s to 30 s by default), which keeps a long wait to a
+        few requests of the hourly budget while tests can poll every second."""
+        return dict(timeout=self.params["wait_timeout"], first=self.params["poll_interval"], interval=6 * self.params["poll_interval"])
+
     def run(self):
         error = self.validate()
         if error:

@@ -396,9 +396,7 @@ class Addon(NorthflankResource):
         return self.poll(lambda: self.client.get(ADDON, **self.route()),
                          done=lambda r: r.get("status") in SETTLED,
                          failed=lambda r: r.get("status") in BROKEN and "status %s" % r.get("status"),
-                         what=repr(self.params["name"]), timeout=self.params["wait_timeout"],
-                         first=self.params["poll_interval"], interval=6 * self.params["poll_interval"],
-                         describe=lambda r: "status %s" % r.get("status"))
+                         what=repr(self.params["name"]), describe=lambda r: "status %s" % r.get("status"), **self.pacing())
 
     def delete(self, current):
         self.client.delete(ADDON, **self.route())

@@ -217,12 +217,9 @@ class AddonImport(NorthflankResource):
         return dict(params, project=self.params["project"], addon=self.params["addon"])
 
     def poll_status(self, fetch, what):
-        p = self.params
         return self.poll(fetch, done=lambda r: r.get("status") == DONE,
                          failed=lambda r: r.get("status") in FAILED and self.failure(r, what),
-                         what="%r %s" % (self.name, what), timeout=p["wait_timeout"],
-                         first=p["poll_interval"], interval=6 * p["poll_interval"],
-                         describe=lambda r: "status %s" % r.get("status"))
+                         what="%r %s" % (self.name, what), describe=lambda r: "status %s" % r.get("status"), **self.pacing())
 
     def failure(self, item, what):
         return ("Northflank reports %s status %r%s; a re-run will not retry it: import under another name to try again"

@@ -246,11 +246,10 @@ class Domain(NorthflankResource):
 
     def verified(self, what, route, **params):
         """Ask for verification (until it passes with wait_for_verification); the error of a failed check, or None."""
-        p = self.params
-        if not p["wait_for_verification"]:
+        if not self.params["wait_for_verification"]:
             return self.attempt(route, **params)
         self.poll(lambda: self.attempt(route, **params), done=lambda error: error is None, what="%s verification" % what,
-                  timeout=p["wait_timeout"], first=p["poll_interval"], interval=6 * p["poll_interval"], describe=lambda error: error)
+                  describe=lambda error: error, **self.pacing())
         return None
 
     # -- reads and writes -----------------------------------------------------------------------

@@ -180,3 +180,8 @@ def test_poll_timeout_says_what_was_last_seen(monkeypatch):
         raise AssertionError("no failure")
     except _Exit as exc:
         assert exc.args[0]["msg"] == "timed out after 0s waiting for thing 'db' (last seen: status allocating); a re-run resumes the wait"
+
+
+def test_pacing_starts_at_poll_interval_and_backs_off_to_six_times_it():
+    fake = _Fake(None, dict(wait_timeout=900, poll_interval=5))
+    assert fake.pacing() == {"timeout": 900, "first": 5, "interval": 30}
