@@ -4,7 +4,8 @@
 2. migrate.yml: the migration;
 3. migrate.yml again: nothing changes (changed=0 for every host, no write request).
 
-It leaves build/demo/report.{md,json,html} (the migration's report), build/demo/plan/ (the plan)
+It leaves build/demo/report.{md,json,html} (the migration's report: what was created, skipped and
+why, what is left to do), build/demo/plan/ (the plan), build/demo/rerun/ (the second run's report)
 and build/demo/northflank-state.json (the Northflank emulator's final state).
 """
 
@@ -67,7 +68,7 @@ def main() -> int:
 
         print("\n== migrate again: nothing may change")
         northflank.clear_log()
-        second = playbook("migrate", env, OUT)
+        second = playbook("migrate", env, OUT / "rerun")
         writes = northflank.requests()["writes"]
         changed = {host: r.get("changed", 0) for host, r in second.items() if r.get("changed")}
         print(f"  changed per host: {changed or 'none'}; Northflank write requests: {writes}")

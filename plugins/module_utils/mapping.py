@@ -392,6 +392,7 @@ class UnitPlan(object):
         else:
             resources = self.multi_dyno(info)
         resources.update(unit=self.unit, kind=kind, scenario="pipeline" if kind == "pipeline" else scenario,
+                         tables_version=self.s.get("tables_version"),
                          renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings)
         return resources
 
@@ -421,7 +422,7 @@ def _action(result, mode):
 
 def unit_record(plan, results, mode):
     """One unit's record for the report: what each resource task did (names only), skipped, to-do."""
-    resources, dns = [], []
+    resources, dns, todo = [], [], list(plan["todo"])
     for kind in RESOURCE_KINDS:
         result = results.get(kind)
         if not result:
@@ -432,12 +433,13 @@ def unit_record(plan, results, mode):
             name = spec.get("name") or spec.get("domain") or spec.get("stage")
             resources.append(dict(kind=kind, name=name, action=_action(item, mode), changed_paths=item.get("changed_paths") or [],
                                   message=item.get("msg") if item.get("failed") else None))
-            for record in item.get("records") or []:
-                dns.append(record)
+            dns.extend(item.get("dns_records") or [])
+            todo.extend("%s: %s" % (p.get("name"), p.get("reason")) for p in item.get("pending") or [])
     failed = any(r["action"] == "failed" for r in resources)
     return dict(unit=plan["unit"], scenario=plan["scenario"], kind=plan["kind"], mode=mode,
                 status="failed" if failed else ("planned" if mode == "plan" else "migrated"),
                 project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
                 changed=sum(1 for r in resources if r["action"] not in ("unchanged", "skipped")),
-                skipped=plan["skipped"], todo=plan["todo"], warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns)
+                skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
+                tables_version=plan.get("tables_version"))
 

@@ -181,13 +181,15 @@ def test_unit_record_names_what_each_task_did_without_values():
         "services": {"results": [{"changed": True, "diff": {"before": {"instances": 1}}, "changed_paths": ["deployment.instances"],
                                   "item": {"name": "hello"}}]},
         "domains": {"results": [{"changed": False, "item": {"domain": "hello.example"},
-                                 "records": [{"type": "TXT", "name": "nfverify.hello.example", "value": "t"}]}]},
+                                 "dns_records": [{"type": "TXT", "name": "nfverify.hello.example", "value": "t"}],
+                                 "pending": [{"name": "www", "reason": "publish the CNAME record"}]}]},
     }
     record = m.unit_record(plan, results, "migrate")
     assert record["status"] == "migrated" and record["changed"] == 2
     assert [(r["kind"], r["name"], r["action"]) for r in record["resources"]] == [
         ("project", "hello", "created"), ("services", "hello", "updated"), ("domains", "hello.example", "unchanged")]
     assert record["dns_records"][0]["type"] == "TXT"
+    assert "www: publish the CNAME record" in record["todo"]
     assert m.unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
     failed = m.unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
     assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
