@@ -1,0 +1,155 @@
+"""The whole migration of the demo account (tests/emulators/fixtures/demo.yml) against both
+emulators, through playbooks/migrate.yml and the heroku inventory plugin, asserted resource by
+resource on the Northflank side; then a second run that must change nothing and write nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuClient
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankClient
+from tests.helpers import ROOT, EmulatorProcess, run_playbook
+
+FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "demo.yml"
+INVENTORY = ROOT / "tests" / "demo" / "inventory"
+DEMO = yaml.safe_load(FIXTURE.read_text())
+WEB_PORT = "8080"
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    report = tmp_path_factory.mktemp("report")
+    heroku = EmulatorProcess("heroku", "--fixture", str(FIXTURE))
+    northflank = EmulatorProcess("northflank")
+    env = {**heroku.env(), **northflank.env()}
+    args = ("-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report}")
+    try:
+        plan = run_playbook("playbooks/plan.yml", env, *args)
+        plan_writes = northflank.requests()["writes"]
+        northflank.clear_log()
+        first = run_playbook("playbooks/migrate.yml", env, *args)
+        first_log = northflank.requests()
+        northflank.clear_log()
+        second = run_playbook("playbooks/migrate.yml", env, *args)
+        second_log = northflank.requests()
+        yield dict(heroku=heroku, northflank=northflank, plan=plan, plan_writes=plan_writes, first=first, first_log=first_log,
+                   second=second, second_log=second_log, report=report)
+    finally:
+        heroku.stop()
+        northflank.stop()
+
+
+@pytest.fixture(scope="module")
+def nf(migrated):
+    server = migrated["northflank"]
+    return NorthflankClient(token=server.token, base_url=server.url)
+
+
+def heroku_config(migrated, app):
+    server = migrated["heroku"]
+    return HerokuClient(token=server.token, base_url=server.url).get("/apps/{app}/config-vars", app=app)
+
+
+def service(nf, project, name):
+    return nf.get("/v1/projects/{project}/services/{service}", project=project, service=name)
+
+
+def test_the_plan_writes_nothing_and_every_request_keeps_the_contract(migrated):
+    assert migrated["plan_writes"] == 0
+    for log in (migrated["first_log"], migrated["second_log"]):
+        assert not [e for e in log["requests"] if e.get("contract_error")]
+
+
+def test_the_second_run_changes_nothing_and_writes_nothing(migrated):
+    assert migrated["second_log"]["writes"] == 0
+    recap = [line for line in migrated["second"].stdout.split("PLAY RECAP", 1)[1].splitlines() if " : " in line]
+    assert len(recap) == 5  # the four units and localhost (the report)
+    for line in recap:
+        assert "changed=0" in line and "failed=0" in line, line
+
+
+def test_single_dyno_app_is_one_combined_service(migrated, nf):
+    project = nf.get("/v1/projects/{project}", project="northwind-hello")
+    assert project["deployment"]["region"] == "us-east1"
+    svc = service(nf, "northwind-hello", "northwind-hello")
+    assert svc["serviceType"] == "combined"
+    assert svc["billing"]["deploymentPlan"] == "nf-compute-20"
+    assert svc["deployment"]["instances"] == 1
+    assert svc["buildSettings"]["buildpack"]["builder"] == "HEROKU_24"
+    assert svc["buildSettings"]["buildpack"]["buildpackLocators"] == ["heroku/nodejs"]
+    assert svc["vcsData"]["projectUrl"] == "https://github.com/northwind/northwind-hello"
+    assert [(p["name"], p["internalPort"], p["public"], p["protocol"]) for p in svc["ports"]] == [("web", 8080, True, "HTTP")]
+    config = heroku_config(migrated, "northwind-hello")
+    assert config == DEMO["apps"][0]["config_vars"]
+    # Two independent copies: runtime variables (with PORT) and build arguments.
+    assert svc["runtimeEnvironment"] == dict(config, PORT=WEB_PORT)
+    assert svc["buildArguments"] == config
+
+
+def test_multi_dyno_app_is_a_build_service_deployments_and_a_secret_group(migrated, nf):
+    p = "northwind-shop"
+    build = service(nf, p, "northwind-shop-builder")
+    assert build["serviceType"] == "build"
+    assert build["buildSettings"]["buildpack"]["buildpackLocators"] == ["heroku/nodejs", "heroku/ruby"]
+    assert build["buildConfiguration"]["branchRestrictions"] == ["main"]
+    config = heroku_config(migrated, p)
+    assert {"DATABASE_URL", "REDIS_URL"} <= set(config)  # the add-ons' connection strings, kept until the data moves
+    assert build["buildArguments"] == config
+    web, worker = service(nf, p, "northwind-shop-web"), service(nf, p, "northwind-shop-worker")
+    assert (web["serviceType"], web["deployment"]["instances"], web["billing"]["deploymentPlan"]) == ("deployment", 2, "nf-compute-50")
+    assert (worker["deployment"]["instances"], worker["billing"]["deploymentPlan"]) == (1, "nf-compute-20")
+    assert web["deployment"]["internal"]["id"] == "northwind-shop-builder"
+    assert web["deployment"]["buildpack"] == {"configType": "customProcess", "customProcess": "web"}
+    assert worker["deployment"]["buildpack"] == {"configType": "customProcess", "customProcess": "worker"}
+    assert [p_["name"] for p_ in web["ports"]] == ["web"] and not worker.get("ports")
+    group = nf.get("/v1/projects/{project}/secrets/{secret}", project=p, secret="northwind-shop-env")
+    assert group["secretType"] == "environment"
+    assert group["secrets"]["variables"] == dict(config, PORT=WEB_PORT)
+    assert {o["id"] for o in group["restrictions"]["nfObjects"]} == {
+        "northwind-shop-web", "northwind-shop-worker", "northwind-shop-release",
+        "northwind-shop-scheduler-1", "northwind-shop-scheduler-2", "northwind-shop-scheduler-3"}
+    schedules = [nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-scheduler-%d" % i)["settings"]["cron"]["schedule"]
+                 for i in (1, 2, 3)]
+    assert schedules == ["*/10 * * * *", "30 * * * *", "30 2 * * *"]
+    release = nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-release")
+    assert release["jobType"] == "manual"
+    addons = {a["name"]: a for a in nf.list("/v1/projects/{project}/addons", "addons", project=p)}
+    assert set(addons) == {"northwind-shop-postgresql", "northwind-shop-redis"}
+
+
+def test_pipeline_places_each_app_in_its_stage_with_release_flows(migrated, nf):
+    p = "northwind-api"
+    for app, instances, plan in (("northwind-api-staging", 1, "nf-compute-20"), ("northwind-api", 2, "nf-compute-20")):
+        web = service(nf, p, app + "-web")
+        assert (web["deployment"]["instances"], web["billing"]["deploymentPlan"]) == (instances, plan)
+        group = nf.get("/v1/projects/{project}/secrets/{secret}", project=p, secret=app + "-env")
+        assert group["secrets"]["variables"] == dict(heroku_config(migrated, app), PORT=WEB_PORT)
+    pipeline = nf.get("/v1/projects/{project}/pipelines/{pipeline}", project=p, pipeline="northwind-api")
+    text = json.dumps(pipeline)
+    assert "northwind-api-staging-web" in text and "northwind-api-web" in text
+    staging = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api", stage="staging")
+    production = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api",
+                        stage="production")
+    assert '"build"' in json.dumps(staging) and "northwind-api-staging-builder" in json.dumps(staging)
+    assert '"deployment"' in json.dumps(production) and "northwind-api-staging-web" in json.dumps(production)
+
+
+def test_unsupported_app_is_reported_with_its_reason_and_not_created(migrated, nf):
+    assert nf.get_or_none("/v1/projects/{project}", project="northwind-renderer") is None
+    report = json.loads((Path(migrated["report"]) / "report.json").read_text())
+    units = {u["unit"]: u for u in report["units"]}
+    assert units["northwind-renderer"]["status"] == "unsupported"
+    assert "container" in units["northwind-renderer"]["skipped"][0]["why"]
+    assert {u["status"] for n, u in units.items() if n != "northwind-renderer"} == {"migrated"}
+
+
+def test_no_config_var_value_in_output_or_report(migrated):
+    values = [v for app in DEMO["apps"] for v in (app.get("config_vars") or {}).values() if len(str(v)) >= 12]
+    texts = [migrated[k].stdout + migrated[k].stderr for k in ("plan", "first", "second")]
+    texts += [p.read_text() for p in Path(migrated["report"]).iterdir() if p.is_file()]
+    leaked = [v for v in values for t in texts if str(v) in t]
+    assert not leaked
