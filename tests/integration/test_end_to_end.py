@@ -129,13 +129,19 @@ def test_pipeline_places_each_app_in_its_stage_with_release_flows(migrated, nf):
         group = nf.get("/v1/projects/{project}/secrets/{secret}", project=p, secret=app + "-env")
         assert group["secrets"]["variables"] == dict(heroku_config(migrated, app), PORT=WEB_PORT)
     pipeline = nf.get("/v1/projects/{project}/pipelines/{pipeline}", project=p, pipeline="northwind-api")
-    text = json.dumps(pipeline)
-    assert "northwind-api-staging-web" in text and "northwind-api-web" in text
-    staging = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api", stage="staging")
-    production = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api",
-                        stage="production")
-    assert '"build"' in json.dumps(staging) and "northwind-api-staging-builder" in json.dumps(staging)
-    assert '"deployment"' in json.dumps(production) and "northwind-api-staging-web" in json.dumps(production)
+    assert sorted((o["id"], o["stage"]) for o in pipeline["nfObjects"]) == [
+        ("northwind-api-staging-web", "Staging"), ("northwind-api-web", "Production")]
+
+    def steps(stage):
+        flow = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api", stage=stage)
+        assert flow["spec"]["kind"] == "Workflow"
+        return [(s["kind"], s["spec"]) for s in flow["spec"]["spec"]["steps"]]
+
+    # Staging deploys the latest build of its branch; production promotes what runs in staging.
+    assert steps("staging") == [("Release", {"type": "build", "origin": {"id": "northwind-api-staging-builder", "branch": "main", "build": "latest"},
+                                             "target": {"id": "northwind-api-staging-web", "type": "service"}})]
+    assert steps("production") == [("Release", {"type": "deployment", "origin": {"id": "northwind-api-staging-web", "type": "service"},
+                                                "target": {"id": "northwind-api-web", "type": "service"}})]
 
 
 def test_unsupported_app_is_reported_with_its_reason_and_not_created(migrated, nf):
