@@ -53,7 +53,12 @@ class HerokuClient(ApiClient):
 
     def error_from(self, response, method, route):
         body = response.body if isinstance(response.body, dict) else {}
-        message = body.get("message") or "HTTP %s" % response.status
+        message = body.get("message")
+        if not message and isinstance(body.get("errors"), list) and body["errors"]:
+            # JSON:API errors (the Scheduler's host): {"errors": [{"status", "title", "detail"}]}
+            first = body["errors"][0] if isinstance(body["errors"][0], dict) else {}
+            message = first.get("detail") or first.get("title")
+        message = message or "HTTP %s" % response.status
         return HerokuError(message, status=response.status, error_id=body.get("id"),
                            details=dict((k, v) for k, v in body.items() if k not in ("id", "message")) or None,
                            method=method, route=route)
@@ -90,11 +95,21 @@ class HerokuClient(ApiClient):
         if key in self._cache:
             return copy.deepcopy(self._cache[key])
         items = []
-        next_range = FIRST_RANGE
+        next_range, sent = FIRST_RANGE, set()
         while next_range:
+            # Next-Range is opaque: sent back verbatim. A server answering the same one twice would
+            # make this loop forever (seen in Heroku clients, PITFALLS.md 9): that is an error.
+            if next_range in sent:
+                raise HerokuError("The API answered the same Next-Range twice (%s): stopped paging" % next_range,
+                                  status=206, method="GET", route=route)
+            sent.add(next_range)
             hdrs = dict(headers or {}, Range=next_range)
             response = self.request("GET", route, params=params, headers=hdrs)
-            items.extend(response.body or [])
+            body = [] if response.body is None else response.body
+            if not isinstance(body, list):
+                raise HerokuError("Expected a JSON array from a list request, got %s" % type(body).__name__,
+                                  status=response.status, method="GET", route=route)
+            items.extend(body)
             next_range = response.headers.get("Next-Range") if response.status == 206 else None
         self._cache[key] = items
         return copy.deepcopy(items)
