@@ -54,6 +54,7 @@ NO_ROUTE = ("The requested API endpoint was not found. Are you using the right H
 RATE_LIMITED = {"id": "rate_limit", "message": "Your account reached the API rate limit\nPlease wait a few minutes before making new requests",
                 "url": "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits"}
 JSONAPI = "application/vnd.api+json"
+SCHEDULER_JOBS = re.compile(r"^/particleboard/apps/[^/]+/jobs/?$")
 
 
 class TokenBucket:
@@ -419,6 +420,9 @@ class HerokuEmulator(Emulator):
             return None
 
     def before(self, req: Request) -> Optional[Response]:
+        if self.surface(req.path) == "scheduler" and not (req.method == "GET" and SCHEDULER_JOBS.match(req.path)):
+            # another host: its unknown paths answer in its own (JSON:API) error shape, not the Platform API's
+            return self.jsonapi_error(404, "Not Found")
         # the rate-limit endpoint itself is free (schema: rate-limit); other hosts have no bucket here
         if self.surface(req.path) != "api" or req.path == "/account/rate-limits":
             return None
