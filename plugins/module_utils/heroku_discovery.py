@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read one Heroku app or pipeline into the normalised structure the roles and the mapping code use.
+"""Read one Heroku app or pipeline into the normalised structure the roles and the mapping code use,
+and the account into migration units (the inventory). docs/heroku-discovery.md has the structure,
+the requests and the rules.
 
-Requests for one app (docs/heroku-discovery.md has the table): app, formation, config vars,
-add-ons, attachments (with their config var names), domains, buildpack installations,
-features, pipeline coupling, the newest releases, and the current slug or OCI image: 11, plus
-the pipeline's name when the app is coupled and the scheduler's jobs when it has the add-on.
-Container apps skip the buildpack, slug and image reads.
+Requests for one app: the app, formation, config vars, add-on attachments (with the config var
+names each sets), add-ons, domains, features, pipeline coupling, the newest releases, then the
+current slug and the buildpack installations (Cedar) or the current OCI image (Fir): 11 for a
+Cedar app, plus the pipeline's name when the app is coupled and the Scheduler's jobs when it has
+the add-on. Container-registry apps skip the slug, image and buildpack reads (9).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ SCHEDULER_ADDON = "scheduler"
 SCHEDULER_ACCEPT = "application/vnd.api+json"
 RELEASE_RANGE = "version ..; max=10, order=desc"
 ATTACHMENT_INCLUSION = "addon:plan,config_vars"
-# Variables Heroku sets itself (dyno metadata, runtime): never copied; the target platform provides its own.
+# Variables Heroku sets itself (dyno metadata, review apps, the runtime): the target platform provides its own.
+# WEB_CONCURRENCY is not among them: buildpacks only default it, so a config var of that name is the user's choice.
 HEROKU_MANAGED_PREFIXES = ("HEROKU_",)
-HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "WEB_CONCURRENCY", "SOURCE_VERSION", "STACK")
+HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "STACK")
+# Pipeline stages that are migrated (DESIGN.md); apps coupled in the others (review apps, test) are ephemeral.
+MIGRATED_STAGES = ("development", "staging", "production")
 
 
 def _name(value):
@@ -98,14 +103,13 @@ class HerokuDiscovery(object):
             pipeline = c.get("/pipelines/{pipeline}", pipeline=coupling["pipeline"]["id"])
 
         release = self._release(app, generation, container)
-        buildpacks = []
-        if not container:
-            if generation == "fir":
-                buildpacks = release.pop("_oci_buildpacks", [])
-            else:
+        buildpacks = release.pop("_oci_buildpacks", None)
+        if buildpacks is None:
+            buildpacks = []
+            # Container apps have none; Fir apps none either (their OCI image lists them, read with the release).
+            if not container and generation != "fir":
                 installs = sorted(c.list(APP + "/buildpack-installations", app=ref), key=lambda b: b.get("ordinal", 0))
                 buildpacks = [b["buildpack"].get("name") or b["buildpack"]["url"] for b in installs]
-        release.pop("_oci_buildpacks", None)
 
         info = dict(
             app=fields,
@@ -151,24 +155,25 @@ class HerokuDiscovery(object):
         releases = c.request("GET", APP + "/releases", params=dict(app=app["id"]), headers={"Range": RELEASE_RANGE}).body or []
         current = next((r for r in releases if r.get("current")), None) or next(
             (r for r in releases if r.get("status") == "succeeded"), None)
-        out = dict(version=None, commit=None, description=None, process_types={}, has_release_phase=False)
+        out = dict(id=None, version=None, created_at=None, description=None, slug_id=None, oci_image_id=None, commit=None,
+                   stack=None, buildpack_description=None, process_types={}, has_release_phase=False)
         if not current:
             return out
-        out.update(version=current.get("version"), description=current.get("description"))
-        slug_id = (current.get("slug") or {}).get("id")
-        oci_id = (current.get("oci_image") or {}).get("id")
+        slug_id, oci_id = release_artifacts(current)
+        out.update(id=current.get("id"), version=current.get("version"), created_at=current.get("created_at"),
+                   description=current.get("description"), slug_id=slug_id, oci_image_id=oci_id)
         if container:
             return out
-        if generation == "fir" and oci_id:
+        if oci_id:
+            # Fir: the image says what runs and which buildpacks built it (BEHAVIOUR.md 7); an array of one.
             images = c.get(APP + "/oci-images/{image}", app=app["id"], image=oci_id) or []
-            image = images[0] if images else {}
-            out.update(commit=image.get("commit"),
-                       process_types=dict((k, (v or {}).get("command") or (v or {}).get("display_cmd"))
-                                          for k, v in (image.get("process_types") or {}).items()),
+            image = (images[0] if isinstance(images, list) and images else images) or {}
+            out.update(commit=image.get("commit"), stack=_name(image.get("stack")),
+                       process_types=dict((k, oci_command(v)) for k, v in (image.get("process_types") or {}).items()),
                        _oci_buildpacks=[b["id"] for b in image.get("buildpacks") or []])
         elif slug_id:
             slug = c.get(APP + "/slugs/{slug}", app=app["id"], slug=slug_id)
-            out.update(commit=slug.get("commit"), process_types=slug.get("process_types") or {},
+            out.update(commit=slug.get("commit"), stack=_name(slug.get("stack")), process_types=slug.get("process_types") or {},
                        buildpack_description=slug.get("buildpack_provided_description"))
         out["has_release_phase"] = "release" in out["process_types"]
         return out
@@ -180,12 +185,15 @@ class HerokuDiscovery(object):
             return self._scheduler_unavailable(app, "no scheduler API configured")
         try:
             body = self.scheduler_client.request("GET", "/apps/{app}/jobs", params=dict(app=app["id"]),
-                                                 headers={"Accept": SCHEDULER_ACCEPT}).body or {}
+                                                 headers={"Accept": SCHEDULER_ACCEPT}).body
         except HerokuError as exc:
             return self._scheduler_unavailable(app, str(exc))
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            # An undocumented endpoint: anything but a JSON:API list of jobs means we cannot read it.
+            return self._scheduler_unavailable(app, "unexpected answer from the scheduler API")
         jobs = []
-        for item in body.get("data") or []:
-            attrs = item.get("attributes") or {}
+        for item in body["data"]:
+            attrs = (item.get("attributes") if isinstance(item, dict) else None) or {}
             try:
                 schedule = cron_from_heroku_schedule(attrs.get("every"), attrs.get("at"))
             except (TypeError, ValueError) as exc:
@@ -198,7 +206,7 @@ class HerokuDiscovery(object):
     def _scheduler_unavailable(self, app, why):
         # The Scheduler has no public API (BEHAVIOUR.md §9): report, don't fail.
         self.warn("%s has the Heroku Scheduler add-on but its jobs could not be read (%s); "
-                  "list them in the unit's scheduler_jobs" % (app["name"], why))
+                  "list them in herokumigrate_scheduler_jobs" % (app["name"], why))
         return dict(available=False, jobs=[], reason=why)
 
     # -- the account, as migration units (the inventory) -----------------------------------
@@ -223,8 +231,8 @@ class HerokuDiscovery(object):
 
         units = []
         for pipeline in sorted(self.client.list("/pipelines"), key=lambda p: p["name"]):
-            pairs = members.get(pipeline["id"], [])
-            if not _matches(pipeline["name"], pipeline_patterns) or not any(in_teams(app) for _c, app in pairs):
+            pairs = sorted(members.get(pipeline["id"], []), key=lambda pair: _stage_order(pair[0]["stage"], pair[1]["name"]))
+            if not _matches(pipeline["name"], pipeline_patterns) or (teams and not any(in_teams(app) for _c, app in pairs)):
                 continue
             summaries = [self.app_summary(app, coupling, pipeline) for coupling, app in pairs]
             info = dict(apps=summaries)
@@ -242,6 +250,7 @@ class HerokuDiscovery(object):
         pipeline = c.get("/pipelines/{pipeline}", pipeline=pipeline_ref)
         couplings = c.list("/pipelines/{pipeline}/pipeline-couplings", pipeline=pipeline["id"])
         apps = [self.app_info(cp["app"]["id"], coupling=cp, pipeline=pipeline) for cp in couplings]
+        apps.sort(key=lambda a: _stage_order(a["pipeline"]["stage"], a["app"]["name"]))
         stages = {}
         for info in apps:
             stages.setdefault(info["pipeline"]["stage"], []).append(info["app"]["name"])
@@ -249,6 +258,35 @@ class HerokuDiscovery(object):
                     stages=stages, apps=apps)
         info["migration"] = classify_pipeline(info)
         return info
+
+
+def release_artifacts(release):
+    """``(slug_id, oci_image_id)`` of a release. The v3 schema lists both under ``artifacts``
+    (``{"type": "slug" | "oci-image", "id"}``); 3.sdk also has ``slug`` and ``oci_image`` objects."""
+    slug_id = (release.get("slug") or {}).get("id")
+    oci_id = (release.get("oci_image") or {}).get("id")
+    for artifact in release.get("artifacts") or []:
+        if artifact.get("type") == "slug" and not slug_id:
+            slug_id = artifact.get("id")
+        elif artifact.get("type") == "oci-image" and not oci_id:
+            oci_id = artifact.get("id")
+    return slug_id, oci_id
+
+
+def oci_command(process_type):
+    """The command of an OCI image's process type: ``display_cmd`` is the Procfile line (``npm start``);
+    ``command`` is the CNB launcher path (``/cnb/process/web``), or an argv list."""
+    if not isinstance(process_type, dict):
+        return process_type
+    command = process_type.get("display_cmd") or process_type.get("command")
+    if isinstance(command, list):
+        command = " ".join(str(part) for part in command)
+    return command
+
+
+def _stage_order(stage, name):
+    order = ("test", "review", "development", "staging", "production")
+    return (order.index(stage) if stage in order else len(order), name)
 
 
 def _matches(name, patterns):
@@ -261,17 +299,26 @@ def app_fields(app):
         id=app["id"], name=app["name"], region=_name(app.get("region")), stack=_name(app.get("stack")),
         build_stack=_name(app.get("build_stack")), generation=_name(app.get("generation")) or "cedar",
         space=_name(app.get("space")), team=_name(app.get("team")), maintenance=bool(app.get("maintenance")),
-        internal_routing=bool(app.get("internal_routing")), git_url=app.get("git_url"), web_url=app.get("web_url"),
+        internal_routing=bool(app.get("internal_routing")), acm=bool(app.get("acm")), git_url=app.get("git_url"),
+        web_url=app.get("web_url"),
     )
 
 
 def _unit(kind, obj, summaries, migration):
     """A migration unit: the host of the inventory."""
-    regions = sorted(set(s["app"]["region"] for s in summaries if s["app"]["region"]))
-    teams = sorted(set(s["app"]["team"] for s in summaries if s["app"]["team"]))
+    if kind == "pipeline":
+        # the apps that are migrated decide (review and test apps aside)
+        summaries_kept = [s for s in summaries if s["pipeline"]["stage"] in MIGRATED_STAGES]
+    else:
+        summaries_kept = summaries
+
+    def single(field):
+        values = sorted(set(s["app"][field] for s in summaries_kept if s["app"][field]))
+        return values[0] if len(values) == 1 else None
+
     return dict(
-        kind=kind, name=obj["name"], id=obj["id"], region=regions[0] if len(regions) == 1 else None,
-        team=teams[0] if len(teams) == 1 else None, migration=migration,
+        kind=kind, name=obj["name"], id=obj["id"], region=single("region"), team=single("team"), stack=single("stack"),
+        generation=single("generation"), migration=migration,
         apps=[dict(name=s["app"]["name"], id=s["app"]["id"], region=s["app"]["region"], stack=s["app"]["stack"],
                    stage=(s["pipeline"] or {}).get("stage"), process_types=s["migration"]["process_types"],
                    scenario=s["migration"]["scenario"], reason=s["migration"].get("reason")) for s in summaries],
@@ -289,9 +336,11 @@ def classify_app(info):
     types = process_types_of(info)
     warnings = []
     if app["stack"] == "container" or app["build_stack"] == "container":
-        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild", process_types=types)
+        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild",
+                    process_types=types, warnings=warnings)
     if not types:
-        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate", process_types=types)
+        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate",
+                    process_types=types, warnings=warnings)
     if app["space"]:
         warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
     if (info.get("scheduler") or {}).get("available") is False:
@@ -301,15 +350,23 @@ def classify_app(info):
 
 
 def classify_pipeline(info):
-    regions = sorted(set(a["app"]["region"] for a in info["apps"]))
+    """The ``migration`` block of a pipeline. Only apps of the migrated stages (development, staging,
+    production) count; review and test apps are ephemeral, reported in ``warnings`` and left out."""
+    apps = [a for a in info["apps"] if (a.get("pipeline") or {}).get("stage") in MIGRATED_STAGES]
+    warnings = ["%s (stage %s) is not migrated: review and test apps are ephemeral"
+                % (a["app"]["name"], (a.get("pipeline") or {}).get("stage")) for a in info["apps"] if a not in apps]
+    regions = sorted(set(a["app"]["region"] for a in apps if a["app"]["region"]))
+    if not apps:
+        return dict(scenario="unsupported", reason="pipeline has no apps in a development, staging or production stage",
+                    region=None, warnings=warnings)
     if len(regions) > 1:
-        return dict(scenario="unsupported", reason="pipeline spans several regions (%s)" % ", ".join(regions))
-    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in info["apps"] if a["migration"]["scenario"] == "unsupported"]
+        return dict(scenario="unsupported", reason="pipeline spans several regions (%s): a Northflank project has one region"
+                    % ", ".join(regions), region=None, warnings=warnings)
+    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in apps if a["migration"]["scenario"] == "unsupported"]
     if refused:
-        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused))
-    if not info["apps"]:
-        return dict(scenario="unsupported", reason="pipeline has no apps")
-    return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None)
+        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused),
+                    region=regions[0] if regions else None, warnings=warnings)
+    return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None, warnings=warnings)
 
 
 def discovery_argument_spec():

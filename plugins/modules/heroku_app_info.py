@@ -12,8 +12,12 @@ version_added: 1.0.0
 description:
   - Reads one Heroku app through the Platform API into one normalised structure, the input of the migration roles.
   - "Only reads: sends GET requests and nothing else."
-  - Costs 11 requests for a classic app, one more when it is in a pipeline and one more when it has the Heroku Scheduler add-on;
-    a container app costs 9. Responses are cached within the task.
+  - "Costs 11 GET requests for a Cedar (classic buildpack) app: the app, formation, config vars, add-ons, add-on attachments,
+    domains, features, pipeline coupling, releases, the current slug and the buildpack installations.
+    One more when the app is in a pipeline (the pipeline's name), one more (to the Scheduler's host) when it has the
+    Heroku Scheduler add-on. A Fir app costs 10 (its OCI image replaces the slug and the buildpack installations),
+    an app never released 10 (no slug), a container-registry app 9 (neither). Each response is read once per task.
+    docs/heroku-discovery.md explains each request."
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output
     (as with C(no_log)), so register it and use it in later tasks.
 author:
@@ -72,7 +76,9 @@ app_info:
   type: dict
   contains:
     app:
-      description: Name, ID, region, stack, build stack, generation (V(cedar) or V(fir)), space, team, maintenance, Git URL.
+      description:
+        - Name, ID, region, stack, build stack, generation (V(cedar) or V(fir)), space, team, maintenance, internal routing,
+          ACM, web URL and Heroku Git URL (C(git_url)).
       type: dict
       returned: always
     formation:
@@ -121,15 +127,23 @@ app_info:
       type: dict
       returned: always
     release:
-      description: The current release (version, commit, process types, whether it has a release phase).
+      description:
+        - "The current release: C(id), C(version), C(created_at), C(description), C(slug_id) (Cedar) or C(oci_image_id) (Fir),
+          and from the slug or image C(commit), C(stack), C(buildpack_description) and C(process_types) (the release phase
+          included), and C(has_release_phase)."
+        - All but C(id), C(version), C(created_at) and C(description) are null or empty for container-registry apps.
       type: dict
       returned: always
     scheduler:
-      description: Heroku Scheduler jobs with their UTC cron schedule; C(available=false) with a reason when they could not be read.
+      description:
+        - Heroku Scheduler jobs (C(id), C(command), C(dyno_size), C(every), C(at)) with their UTC cron C(schedule).
+        - C(available=false) with a C(reason), and a warning, when the app has the add-on but its jobs could not be read.
       type: dict
       returned: always
     migration:
-      description: The migration scenario (V(single_dyno), V(multi_dyno), V(pipeline)) or V(unsupported) with its reason, and warnings.
+      description:
+        - The migration C(scenario) (V(single_dyno), V(multi_dyno), V(pipeline)) or V(unsupported) with its C(reason),
+          the C(process_types) that run, and C(warnings).
       type: dict
       returned: always
   sample:
@@ -137,7 +151,9 @@ app_info:
     formation: [{type: web, quantity: 2, size: standard-1X, command: "bundle exec puma"}]
     migration: {scenario: single_dyno, reason: null, process_types: [web], warnings: []}
 api_requests:
-  description: Requests sent to the Heroku API by this task, per method and route.
+  description:
+    - Requests sent to the Heroku API by this task, per method and route.
+    - Requests to the Scheduler's host are counted as C(scheduler GET /apps/{app}/jobs).
   returned: always
   type: dict
   sample: {"GET /apps/{app}": 1}

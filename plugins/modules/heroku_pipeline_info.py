@@ -11,8 +11,11 @@ short_description: Read a Heroku pipeline, its stages and every app in it
 version_added: 1.0.0
 description:
   - Reads a Heroku pipeline, its couplings by stage, and each app with the same code as M(herokumigrate.northflank.heroku_app_info).
-  - Refuses (as C(migration.scenario=unsupported)) a pipeline whose apps span several regions, or that holds an app that cannot be migrated.
-  - Only reads. Costs 2 requests plus, per app, what M(herokumigrate.northflank.heroku_app_info) costs less the pipeline look-ups.
+  - Refuses (as C(migration.scenario=unsupported), with the C(reason)) a pipeline whose apps span several regions, that holds
+    an app that cannot be migrated, or that has no app in a development, staging or production stage.
+  - Apps in the review and test stages are read and listed but not migrated; C(migration.warnings) names them.
+  - "Only reads. Costs 2 requests (the pipeline and its couplings) plus, per app, what
+    M(herokumigrate.northflank.heroku_app_info) costs less its 2 pipeline look-ups: 10 for a Cedar app."
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -66,7 +69,7 @@ pipeline_info:
       type: dict
       returned: always
     stages:
-      description: App names by stage (V(development), V(staging), V(production), ...).
+      description: App names by stage (V(review), V(development), V(staging), V(production), ...).
       type: dict
       returned: always
     apps:
@@ -75,17 +78,18 @@ pipeline_info:
       elements: dict
       returned: always
     migration:
-      description: V(pipeline), or V(unsupported) with the reason.
+      description: C(scenario) V(pipeline), or V(unsupported) with the C(reason); C(region) when there is one; C(warnings).
       type: dict
       returned: always
   sample:
     pipeline: {name: acme}
     stages: {staging: [acme-staging], production: [acme-production]}
-    migration: {scenario: pipeline, reason: null, region: us}
+    migration: {scenario: pipeline, reason: null, region: us, warnings: []}
 api_requests:
   description: Requests sent to the Heroku API by this task, per method and route.
   returned: always
   type: dict
+  sample: {"GET /pipelines/{pipeline}": 1, "GET /pipelines/{pipeline}/pipeline-couplings": 1, "GET /apps/{app}": 2}
 """
 
 from ansible.module_utils.basic import AnsibleModule
