@@ -12,9 +12,14 @@ description:
   - Reads a Heroku account and makes one host per pipeline and one per app outside any pipeline, so that slicing the
     inventory (C(--limit), AWX job slicing) never splits a pipeline.
   - Puts each host in a group named after its scenario (V(single_dyno), V(multi_dyno), V(pipeline), V(unsupported)), and in
-    C(region_<region>) and C(team_<team>) groups. Unsupported units carry the reason in C(heroku_migration.reason).
-  - Costs 3 list requests for the account plus one formation request per app kept by the filters; enable the inventory
-    cache for large accounts.
+    C(region_<region>) and C(team_<team>) groups (a pipeline whose apps span several regions or teams is in none of them).
+    Unsupported units carry the reason in C(heroku_migration.reason).
+  - "Each host has two variables: C(heroku_unit) (C(kind) V(pipeline) or V(app), C(name), C(id), C(region), C(team), C(stack),
+    C(generation), C(migration) and C(apps), one entry per app with its stage, process types, scenario and reason) and
+    C(heroku_migration) (C(scenario), C(reason), C(warnings)). Both can be used in O(compose), O(groups) and O(keyed_groups)."
+  - An app outside any pipeline whose name is also a pipeline's becomes host C(<name>-app), so that neither unit hides the other.
+  - Costs the pages of C(GET /apps) (1000 apps a page), C(GET /pipeline-couplings) and C(GET /pipelines), plus one
+    C(GET /apps/{app}/formation) per app kept by the filters; enable the inventory cache for large accounts.
   - Uses a YAML configuration file that ends with C(heroku.yml) or C(heroku.yaml).
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -44,10 +49,23 @@ options:
     description: Seconds to wait for each HTTP request.
     type: int
     default: 30
+  max_retries:
+    description:
+      - How often a request is retried after a rate limit (429), a server error (5xx), a time-out or a reset connection.
+    type: int
+    default: 5
+  max_rate_limit_wait:
+    description:
+      - Longest wait, in seconds, for Heroku's rate-limit bucket to refill before the inventory gives up.
+    type: int
+    default: 900
   validate_certs:
     description: Verify the TLS certificate of the API.
     type: bool
     default: true
+  ca_path:
+    description: A CA bundle to verify the API's certificate with, instead of the system's.
+    type: path
   apps:
     description:
       - Shell-style patterns of the app names to keep (apps outside pipelines). Default all.
@@ -77,15 +95,18 @@ teams: [acme]
 keyed_groups:
   - key: heroku_unit.stack
     prefix: stack
+compose:
+  heroku_apps: heroku_unit.apps | map(attribute='name') | list
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/heroku-inventory
 """
 
 from ansible.errors import AnsibleError
+from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import ApiError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, ApiError
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuClient
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import HerokuDiscovery
 
@@ -113,22 +134,29 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             units = self._discover()
             if self.get_option("cache"):
                 self._cache[cache_key] = units
+        pipelines = set(u["name"] for u in units if u["kind"] == "pipeline")
         for unit in units:
-            self._add_unit(unit)
+            host = unit["name"]
+            if unit["kind"] == "app" and host in pipelines:
+                host = "%s-app" % host
+                self.display.warning("heroku inventory: app %s has the name of a pipeline; its host is %s" % (unit["name"], host))
+            self._add_unit(host, unit)
 
     def _discover(self):
+        if not HAS_REQUESTS:
+            raise AnsibleError("heroku inventory: " + missing_required_lib("requests"))
         token = self.get_option("api_token")
         if not token:
             raise AnsibleError("heroku inventory: no API key; set api_token or the HEROKU_API_KEY environment variable")
         try:
             client = HerokuClient(token, base_url=self.get_option("api_url"), timeout=self.get_option("timeout"),
-                                  validate_certs=self.get_option("validate_certs"))
+                                  max_retries=self.get_option("max_retries"), max_rate_limit_wait=self.get_option("max_rate_limit_wait"),
+                                  validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_path"))
             return HerokuDiscovery(client).units(self.get_option("apps"), self.get_option("pipelines"), self.get_option("teams"))
         except ApiError as exc:
             raise AnsibleError("heroku inventory: %s" % exc)
 
-    def _add_unit(self, unit):
-        name = unit["name"]
+    def _add_unit(self, name, unit):
         self.inventory.add_host(name)
         self.inventory.add_group(unit["migration"]["scenario"])
         self.inventory.add_child(unit["migration"]["scenario"], name)
