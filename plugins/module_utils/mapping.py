@@ -442,4 +442,3 @@ def unit_record(plan, results, mode):
                 changed=sum(1 for r in resources if r["action"] not in ("unchanged", "skipped")),
                 skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
                 tables_version=plan.get("tables_version"))
-
