@@ -13,7 +13,9 @@ what this emulator chose, is listed in ``docs/emulators.md``. In short:
 - IDs are derived from names; POST on an existing ID is 409, PUT creates or replaces, PATCH merges;
 - asynchronous resources move one status step per read (GET of the resource or of a list holding it),
   so tests poll a known number of times and never sleep;
-- ``x-ratelimit-*`` headers on every response; 429 beyond the hourly budget (``--rate-limit``, ``--rate-window``).
+- ``x-ratelimit-*`` headers on every response; 429 beyond the hourly budget (``--rate-limit``, ``--rate-window``);
+- with ``--pg-target-url``, a postgresql addon's import from a connection string and its restore move real data
+  (``northflank_pg``); the source password is never kept, in the state or in the request log.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import hashlib
 import json
 import math
 import re
+import signal
+import sys
+import tempfile
+import threading
 import time
 from datetime import datetime
 from typing import Any, Callable, NamedTuple, Optional
@@ -30,6 +36,7 @@ from typing import Any, Callable, NamedTuple, Optional
 from tests.contract import nf_contract
 from tests.emulators import _server
 from tests.emulators._server import HttpError, Request, Response
+from tests.emulators.northflank_pg import DataError, PostgresData, scrub
 
 P = "/v1/projects/{projectId}"
 SERVICE_KINDS = ("combined", "build", "deployment")
@@ -182,9 +189,11 @@ class Store:
 class NorthflankEmulator(_server.Emulator):
     name = "northflank"
 
-    def __init__(self, rate_limit: int = 1000, rate_window: float = 3600.0, **kwargs):
+    def __init__(self, rate_limit: int = 1000, rate_window: float = 3600.0, pg: Optional[PostgresData] = None, **kwargs):
         self.rate = {"budget": rate_limit, "window": rate_window, "start": None, "used": 0}
         self._dirty = False
+        self.pg = pg  # real postgresql imports and restores, when given
+        self.workdir: Optional[tempfile.TemporaryDirectory] = None  # holds the dumps when no --data-dir is given
         super().__init__(**kwargs)
 
     # -- framework hooks ------------------------------------------------------------------------------------
@@ -281,7 +290,7 @@ class NorthflankEmulator(_server.Emulator):
         except ValueError as exc:
             return self.contract_failure(entry, 400, f"{req.method} {req.path}: body is not valid JSON ({exc})")
         if req.data is not None:
-            entry["body"] = req.data
+            entry["body"] = self.loggable(req.data)
         try:
             route = self.validate(req)
         except AssertionError as exc:
@@ -336,6 +345,18 @@ class NorthflankEmulator(_server.Emulator):
                     raise AssertionError(f"{req.method} {route.template}: query {param}={value!r} must be an integer"
                                          f" from 1{f' to {hi}' if hi else ''}")
         return route
+
+    @staticmethod
+    def loggable(body: Any) -> Any:
+        """The body as the request log keeps it: an import's source password (or a dump URL's query) is masked."""
+        if not isinstance(body, dict) or not ({"connectionString", "importUrl"} & body.keys()):
+            return body
+        body = dict(body)
+        if isinstance(body.get("connectionString"), str):
+            body["connectionString"] = scrub(body["connectionString"], body["connectionString"])
+        if isinstance(body.get("importUrl"), str) and "?" in body["importUrl"]:
+            body["importUrl"] = body["importUrl"].split("?", 1)[0] + "?********"
+        return body
 
     def contract_failure(self, entry: dict, status: int, message: str) -> Response:
         entry["contract_error"] = message
@@ -830,7 +851,13 @@ class NorthflankEmulator(_server.Emulator):
         values = {"HOST": host, "PORT": str(kind.port), "DATABASE": addon_id, "USERNAME": "user", "PASSWORD": secret,
                   "MINIO_ENDPOINT": f"https://{host}", "ACCESS_KEY": uid_of("access", addon_id), "SECRET_KEY": secret,
                   "JDBC_POSTGRES_URI": f"jdbc:postgresql://{host}:{kind.port}/{addon_id}"}
+        if self.pg and kind is ADDON_TYPES["postgresql"]:  # the database that stands for the addon on the real server
+            values.update(self.pg_login(pid, addon_id))
         return {key: values.get(key, uri) for key in kind.keys}
+
+    def pg_login(self, pid: str, addon_id: str) -> dict:
+        """Named after the addon, plus a stable suffix of the project so that two projects' addons never share one."""
+        return self.pg.addon_login(f"{addon_id}-{uid_of(pid)[:8]}", uid_of("password", pid, addon_id))
 
     def upgrades(self, record: dict) -> list:
         """The versions of the type newer than the running one: what the addon can be upgraded to."""
@@ -874,12 +901,23 @@ class NorthflankEmulator(_server.Emulator):
         return self.ok({"secrets": pick(values, "USERNAME", "PASSWORD", "ACCESS_KEY", "SECRET_KEY"), "envs": values})
 
     # -- backups, imports, restores -------------------------------------------------------------------------
-    def new_backup(self, req: Request, name: Optional[str], source: str) -> dict:
-        """Backups wait in ``scheduled`` while their addon is not running (ENDPOINTS.md §0.3)."""
+    def new_backup(self, req: Request, name: Optional[str], source: str, connection: Optional[str] = None) -> dict:
+        """Backups wait in ``scheduled`` while their addon is not running (ENDPOINTS.md §0.3). With ``--pg-target-url``, a
+        postgresql import from a ``connection`` string is dumped for real, now: it completes with the dump's size, or
+        fails, keeping the tool's message (password scrubbed) as ``error`` in the state, since the API has no field for it."""
         pid, addon = req.params["projectId"], self.addon(req)
         bid = self.next_id("backup")
-        steps = BACKUP_STEPS if addon["status"] == "running" else ("scheduled", *BACKUP_STEPS)
-        backup = self.new_record(bid, None, steps, name=name or bid, source=source, uid=uid_of("backup", bid), addonVersion=self.addon_version(addon))
+        steps, data = BACKUP_STEPS, {}
+        if connection is not None and self.pg and addon["spec"]["type"] == "postgresql":
+            try:
+                data["dump"], data["size"] = self.pg.dump(connection, bid)
+            except DataError as exc:
+                steps, data["error"] = (BACKUP_STEPS[0], "failed"), str(exc)
+                print(f"northflank emulator: import {name or bid!r} failed: {exc}", file=sys.stderr, flush=True)
+        if addon["status"] != "running":
+            steps = ("scheduled", *steps)
+        backup = self.new_record(bid, None, steps, name=name or bid, source=source, uid=uid_of("backup", bid), addonVersion=self.addon_version(addon),
+                                 **data)
         return self.backups.add(f"{pid}/{addon['id']}", backup)
 
     def backup_view(self, req: Request, backup: dict) -> dict:
@@ -887,7 +925,8 @@ class NorthflankEmulator(_server.Emulator):
         addon = self.addon(req)
         self.advance(backup, ready=backup["status"] != "scheduled" or addon["status"] == "running")
         data = {"id": backup["id"], "name": backup["name"], "uid": backup["uid"], "status": backup["status"], "createdAt": backup["createdAt"],
-                "config": {"size": "0" if backup["next"] else "1048576", "addonVersion": backup["addonVersion"], "source": {"type": backup["source"]}}}
+                "config": {"size": str(backup.get("size", 1048576)) if backup["status"] == "completed" else "0", "addonVersion": backup["addonVersion"],
+                           "source": {"type": backup["source"]}}}
         if "concludedAt" in backup:
             data["completedAt"] = backup["concludedAt"]
         return data
@@ -897,7 +936,8 @@ class NorthflankEmulator(_server.Emulator):
 
     def import_backup(self, req: Request) -> Response:
         """The import answers an undocumented body (untyped in the SDK): ``{}``; find the backup by ``name``."""
-        self.new_backup(req, req.data.get("name"), "liveInstance" if "connectionString" in req.data else "externalDump")
+        self.new_backup(req, req.data.get("name"), "liveInstance" if "connectionString" in req.data else "externalDump",
+                        req.data.get("connectionString"))
         return self.ok({})
 
     def list_backups(self, req: Request) -> Response:
@@ -917,7 +957,14 @@ class NorthflankEmulator(_server.Emulator):
         backup = self.backups.get(parent, req.params["backupId"])
         if backup["status"] != "completed":
             raise HttpError(409, f"Backup {backup['id']!r} is {backup['status']} and cannot be restored until it has completed")
-        restore = self.restores.add(parent, self.new_record(self.next_id("restore"), None, BACKUP_STEPS, backupId=backup["id"]))
+        steps, data = BACKUP_STEPS, {}
+        if self.pg and "dump" in backup:  # a real import: replace the addon's database with it
+            try:
+                self.pg.restore(backup["dump"], self.pg_login(req.params["projectId"], self.addon(req)["id"]))
+            except DataError as exc:
+                steps, data["error"] = (BACKUP_STEPS[0], "failed"), str(exc)
+                print(f"northflank emulator: restore of {backup['name']!r} failed: {exc}", file=sys.stderr, flush=True)
+        restore = self.restores.add(parent, self.new_record(self.next_id("restore"), None, steps, backupId=backup["id"], **data))
         return self.ok({"restoreId": restore["id"]})
 
     def restore_views(self, req: Request, backup_id: Optional[str]) -> list:
@@ -1409,9 +1456,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--state-file", help="JSON state, loaded at start when present and rewritten after every change")
     parser.add_argument("--rate-limit", type=int, default=1000, help="requests per window (Northflank's default: 1000/hour)")
     parser.add_argument("--rate-window", type=float, default=3600.0, help="seconds; the window starts at the first request")
+    parser.add_argument("--pg-target-url", help="a PostgreSQL superuser's connection string: postgresql imports from a connection "
+                                                "string and their restores then move real data, into one database per addon there")
+    parser.add_argument("--pg-bin", help="directory of pg_dump, pg_restore and psql (default: PATH, else the newest /usr/lib/postgresql/*/bin)")
+    parser.add_argument("--data-dir", help="where imports are dumped (default: a temporary directory, removed at exit)")
+
+
+# a signal handler's signature
+def exit_on_sigterm(signum, frame) -> None:  # pylint: disable=unused-argument
+    sys.exit(0)
 
 
 def build(args) -> NorthflankEmulator:
-    return NorthflankEmulator(rate_limit=args.rate_limit, rate_window=args.rate_window, token=args.token, state_file=args.state_file,
-                              latency_ms=args.latency_ms, fault_rate=args.fault_rate, faults=tuple(f for f in args.faults.split(",") if f),
-                              seed=args.seed)
+    pg, workdir = None, None
+    if args.pg_target_url:
+        if not args.data_dir:  # the dumps live as long as the emulator, removed at exit
+            workdir = tempfile.TemporaryDirectory(prefix="northflank-data-")  # pylint: disable=consider-using-with
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGTERM, exit_on_sigterm)  # exit normally, so that the directory is removed
+        pg = PostgresData(args.pg_target_url, args.data_dir or workdir.name, args.pg_bin)
+    emulator = NorthflankEmulator(rate_limit=args.rate_limit, rate_window=args.rate_window, token=args.token, state_file=args.state_file,
+                                  latency_ms=args.latency_ms, fault_rate=args.fault_rate, faults=tuple(f for f in args.faults.split(",") if f),
+                                  seed=args.seed, pg=pg)
+    emulator.workdir = workdir
+    return emulator
