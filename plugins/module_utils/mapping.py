@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_git import redact_url
+
 
 class MappingError(ValueError):
     """Input the rules cannot map; the message names the unit, the value and the fix."""
@@ -119,6 +121,22 @@ def repository_for(app, settings, unit):
                 branch=repo.get("branch") or default.get("branch") or "main")
 
 
+def git_mirror_for(info, settings, unit):
+    """Where the app's Heroku Git repository is mirrored (heroku_git_mirror's options): from its
+    ``git_url`` (or ``git_source_url`` with ``{app}``, for another Heroku Git host) to the
+    repository's ``push_url`` (else its ``url``), Heroku's ``main`` or ``master`` (``git_source_branches``,
+    first found wins) becoming the branch Northflank builds."""
+    app = info["app"]["name"]
+    repo = repository_for(app, settings, unit)
+    entry = (settings.get("repositories") or {}).get(app) or {}
+    default = settings.get("repository_default") or {}
+    target = entry.get("push_url") or (default.get("push_url") or "").replace("{app}", app) or repo["project_url"]
+    source = (settings.get("git_source_url") or "").replace("{app}", app) or info["app"]["git_url"]
+    branches = settings.get("git_source_branches") or ["main", "master"]
+    return dict(app=app, source_url=source, target_url=target, branch=repo["branch"],
+                branches=["%s:%s" % (b, repo["branch"]) for b in branches])
+
+
 def domain_parts(hostname, apexes):
     """``("shop.acme.com" -> ("acme.com", "shop"))``: the registered domain and the subdomain. A
     user-given apex list wins (for public suffixes such as co.uk); else the last two labels."""
@@ -144,6 +162,7 @@ class UnitPlan(object):
         self.renamed = []
         self.secrets = {}
         self.todo = []
+        self.git_mirrors = []
         self.skipped = []
         self.warnings = []
 
@@ -201,7 +220,10 @@ class UnitPlan(object):
             self.todo.append("%s: the Heroku Scheduler jobs could not be read; list them in herokumigrate_scheduler_jobs" % app)
         for d in info.get("custom_domains") or []:
             self.todo.append("%s: publish the DNS records of %s (see the domain's records), then re-run with herokumigrate_verify_domains" % (app, d))
-        self.todo.append("%s: mirror the Heroku Git repository (%s) to the repository Northflank builds from" % (app, info["app"]["git_url"]))
+        self.git_mirrors.append(git_mirror_for(info, self.s, self.unit))
+        if not self.s.get("git_mirror"):
+            # With herokumigrate_git_mirror the mirror's result takes this line's place (unit_record).
+            self.todo.append("%s: mirror the Heroku Git repository (%s) to the repository Northflank builds from" % (app, info["app"]["git_url"]))
         for feature, enabled in sorted((info.get("features") or {}).items()):
             if enabled:
                 self.warnings.append("%s: Heroku labs feature %s has no Northflank equivalent" % (app, feature))
@@ -393,7 +415,8 @@ class UnitPlan(object):
             resources = self.multi_dyno(info)
         resources.update(unit=self.unit, kind=kind, scenario="pipeline" if kind == "pipeline" else scenario,
                          tables_version=self.s.get("tables_version"),
-                         renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings)
+                         renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings,
+                         git_mirrors=self.git_mirrors)
         return resources
 
 
@@ -405,7 +428,10 @@ def plan_unit(unit, kind, info, settings):
 
 
 # -- the result record of a unit ------------------------------------------------------------
-RESOURCE_KINDS = ("project", "addons", "services", "jobs", "secret_groups", "domains", "pipeline", "release_flows")
+RESOURCE_KINDS = ("git_mirrors", "project", "addons", "services", "jobs", "secret_groups", "domains", "pipeline", "release_flows")
+# heroku_git_mirror's status -> the report's words
+GIT_ACTIONS = {"mirrored": "mirrored", "would_mirror": "would mirror", "up_to_date": "up to date", "empty": "empty"}
+UNCHANGED = ("unchanged", "skipped", "up to date", "empty")
 
 
 def _action(result, mode):
@@ -420,6 +446,19 @@ def _action(result, mode):
     return "would " + verb if mode == "plan" else verb + "d"
 
 
+def _git_mirror(result, spec, todo):
+    """The report line of one heroku_git_mirror result; an empty Heroku repository leaves a to-do."""
+    if result.get("failed") or result.get("skipped"):
+        action = "failed" if result.get("failed") else "skipped"
+    else:
+        action = GIT_ACTIONS.get(result.get("status"), "unchanged")
+    if action == "empty":
+        todo.append("%s: the Heroku Git repository is empty (the app was not deployed with git push): push its source to %s, "
+                    "branch %s, yourself" % (spec.get("app"), redact_url(spec.get("target_url")), spec.get("branch")))
+    return dict(kind="git_mirrors", name=spec.get("app"), action=action, changed_paths=result.get("changed_refs") or [],
+                message=result.get("msg") if result.get("failed") else None)
+
+
 def unit_record(plan, results, mode):
     """One unit's record for the report: what each resource task did (names only), skipped, to-do."""
     resources, dns, todo = [], [], list(plan["todo"])
@@ -430,6 +469,9 @@ def unit_record(plan, results, mode):
         items = result.get("results") if "results" in result else [result]
         for item in items:
             spec = item.get("item") or plan.get(kind) or {}
+            if kind == "git_mirrors":
+                resources.append(_git_mirror(item, spec, todo))
+                continue
             name = spec.get("name") or spec.get("domain") or spec.get("stage")
             resources.append(dict(kind=kind, name=name, action=_action(item, mode), changed_paths=item.get("changed_paths") or [],
                                   message=item.get("msg") if item.get("failed") else None))
@@ -439,6 +481,6 @@ def unit_record(plan, results, mode):
     return dict(unit=plan["unit"], scenario=plan["scenario"], kind=plan["kind"], mode=mode,
                 status="failed" if failed else ("planned" if mode == "plan" else "migrated"),
                 project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
-                changed=sum(1 for r in resources if r["action"] not in ("unchanged", "skipped")),
+                changed=sum(1 for r in resources if r["action"] not in UNCHANGED),
                 skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
                 tables_version=plan.get("tables_version"))

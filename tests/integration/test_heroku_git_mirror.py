@@ -8,7 +8,11 @@ One ansible-playbook run at -vvv (targets/heroku_git_mirror/main.yml) goes throu
 tests below check what it returned and printed, the target repositories commit by commit, and what
 git was run with: ``git`` on the PATH of that run is a wrapper that logs each command line and the
 playbook step it belongs to. HOME and TMPDIR point at empty directories, HOME with a ``store``
-credential helper, so that a key stored or left behind anywhere would be found."""
+credential helper, so that a key stored or left behind anywhere would be found.
+
+Then the roles: playbooks/plan.yml, migrate.yml and migrate.yml again with herokumigrate_git_mirror on
+two units of the same account (old-blog, whose master becomes main; config-zoo, an empty repository),
+against the Northflank emulator too, checked through their reports."""
 
 from __future__ import annotations
 
@@ -44,7 +48,21 @@ def refs(repo: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def mirrored(tmp_path_factory):
+def heroku():
+    server = EmulatorProcess("heroku", "--fixture", str(ACCOUNT), token=KEY)
+    yield server
+    server.stop()
+
+
+def clone(heroku, app, dest: Path) -> Path:
+    """The test's own copy of a Heroku repository (the key in a header on the command line, never stored)."""
+    header = "http.extraHeader=Authorization: Basic " + base64.b64encode(f"heroku:{KEY}".encode()).decode()
+    git("-c", header, "clone", "--bare", "--quiet", f"{heroku.url}/git/{app}.git", str(dest))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def mirrored(heroku, tmp_path_factory):
     work = tmp_path_factory.mktemp("mirror")
     targets, home, tmpdir, bindir = (work / d for d in ("targets", "home", "tmp", "bin"))
     for d in (targets, home, tmpdir, bindir):
@@ -56,34 +74,25 @@ def mirrored(tmp_path_factory):
     wrapper.write_text(f'#!/bin/sh\nprintf \'%s\\t%s\\n\' "$TEST_STEP" "$*" >> "{log}"\nexec {shutil.which("git")} "$@"\n')
     wrapper.chmod(0o755)
 
-    heroku = EmulatorProcess("heroku", "--fixture", str(ACCOUNT), token=KEY)
-    try:
-        # The test's own copies of the Heroku repositories (the key in a header given on the command line, never stored).
-        header = "http.extraHeader=Authorization: Basic " + base64.b64encode(f"heroku:{KEY}".encode()).decode()
-        sources = {}
-        for app in ("acme-shop", "old-blog"):
-            sources[app] = work / f"{app}.git"
-            git("-c", header, "clone", "--bare", "--quiet", f"{heroku.url}/git/{app}.git", str(sources[app]))
-        for name in ("shop", "behind", "diverged", "blog", "zoo", "wrong-key"):
-            git("init", "--quiet", "--bare", "--initial-branch=main", str(targets / f"{name}.git"))
-        shop = sources["acme-shop"]
-        git("push", "--quiet", str(targets / "behind.git"), f"main~1:{MAIN}", cwd=shop)
-        foreign = git("commit-tree", "main~1^{tree}", "-p", "main~1", "-m", "Made on the target", cwd=shop, env=AUTHOR)
-        git("push", "--quiet", str(targets / "diverged.git"), f"{foreign}:{MAIN}", cwd=shop)
+    sources = {app: clone(heroku, app, work / f"{app}.git") for app in ("acme-shop", "old-blog")}
+    for name in ("shop", "behind", "diverged", "blog", "zoo", "wrong-key"):
+        git("init", "--quiet", "--bare", "--initial-branch=main", str(targets / f"{name}.git"))
+    shop = sources["acme-shop"]
+    git("push", "--quiet", str(targets / "behind.git"), f"main~1:{MAIN}", cwd=shop)
+    foreign = git("commit-tree", "main~1^{tree}", "-p", "main~1", "-m", "Made on the target", cwd=shop, env=AUTHOR)
+    git("push", "--quiet", str(targets / "diverged.git"), f"{foreign}:{MAIN}", cwd=shop)
 
-        results_file = work / "results.json"
-        env = {"HEROKU_API_URL": heroku.url, "HEROKU_API_KEY": KEY, "HOME": str(home), "TMPDIR": str(tmpdir),
-               "PATH": f"{bindir}:{os.environ['PATH']}"}
-        run = run_playbook(str(PLAYBOOK), env, "-vvv", "-e", json.dumps({
-            "heroku_git": f"{heroku.url}/git", "targets": str(targets), "wrong_key": WRONG_KEY, "results_file": str(results_file)}))
-        steps = {}
-        for line in log.read_text().splitlines():
-            step, _tab, command = line.partition("\t")
-            steps.setdefault(step, []).append(command)
-        yield dict(run=run, results=json.loads(results_file.read_text()), targets=targets, sources=sources, foreign=foreign,
-                   steps=steps, log=log, home=home, tmpdir=tmpdir, work=work)
-    finally:
-        heroku.stop()
+    results_file = work / "results.json"
+    env = {"HEROKU_API_URL": heroku.url, "HEROKU_API_KEY": KEY, "HOME": str(home), "TMPDIR": str(tmpdir),
+           "PATH": f"{bindir}:{os.environ['PATH']}"}
+    run = run_playbook(str(PLAYBOOK), env, "-vvv", "-e", json.dumps({
+        "heroku_git": f"{heroku.url}/git", "targets": str(targets), "wrong_key": WRONG_KEY, "results_file": str(results_file)}))
+    steps = {}
+    for line in log.read_text().splitlines():
+        step, _tab, command = line.partition("\t")
+        steps.setdefault(step, []).append(command)
+    return dict(run=run, results=json.loads(results_file.read_text()), targets=targets, sources=sources, foreign=foreign,
+                steps=steps, log=log, home=home, tmpdir=tmpdir, work=work)
 
 
 def subcommands(mirrored, step) -> list:
@@ -200,3 +209,81 @@ def test_no_key_in_output_command_lines_or_files(mirrored):
         if path.is_file():
             data = path.read_bytes()
             assert KEY.encode() not in data and WRONG_KEY.encode() not in data, path
+
+
+# -- the roles: herokumigrate_git_mirror in playbooks/plan.yml and migrate.yml ------------------
+UNITS = ("old-blog", "config-zoo")  # a master branch, and an app deployed without Heroku Git
+
+
+@pytest.fixture(scope="module")
+def migrated(heroku, tmp_path_factory):
+    """plan.yml, migrate.yml and migrate.yml again on two units, with the mirror on; each run's report kept."""
+    work = tmp_path_factory.mktemp("roles")
+    targets = work / "targets"
+    for app in UNITS:
+        git("init", "--quiet", "--bare", "--initial-branch=main", str(targets / f"{app}.git"))
+    inventory = work / "inventory.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {app: {"heroku_unit": {"kind": "app", "name": app}} for app in UNITS}}}))
+    northflank = EmulatorProcess("northflank")
+    env = {**heroku.env(), **northflank.env()}
+    settings = {
+        "herokumigrate_git_mirror": True,
+        "herokumigrate_git_source_url": f"{heroku.url}/git/{{app}}.git",
+        "herokumigrate_repository_default": {"url": "https://github.com/acme/{app}", "type": "github", "account_login": "acme",
+                                             "branch": "main", "push_url": f"file://{targets}/{{app}}.git"},
+        "herokumigrate_poll_interval": 1,
+    }
+    runs, reports = {}, {}
+    try:
+        for name, playbook in (("plan", "plan"), ("first", "migrate"), ("second", "migrate")):
+            report_dir = work / name
+            runs[name] = run_playbook(f"playbooks/{playbook}.yml", env, "-i", str(inventory), "-e", json.dumps(settings),
+                                      "-e", f"herokumigrate_report_dir={report_dir}")
+            reports[name] = {u["unit"]: u for u in json.loads((report_dir / "report.json").read_text())["units"]}
+            reports[name + ".md"] = (report_dir / "report.md").read_text()
+            if name == "plan":
+                reports["after plan"] = refs(targets / "old-blog.git")
+    finally:
+        northflank.stop()
+    return dict(runs=runs, reports=reports, targets=targets, source=clone(heroku, "old-blog", work / "old-blog-source.git"))
+
+
+def mirror_line(report, unit):
+    return [(r["name"], r["action"], r["changed_paths"]) for r in report[unit]["resources"] if r["kind"] == "git_mirrors"]
+
+
+def test_the_plan_says_what_would_be_mirrored_and_pushes_nothing(migrated):
+    plan = migrated["reports"]["plan"]
+    assert mirror_line(plan, "old-blog") == [("old-blog", "would mirror", [MAIN])]
+    assert migrated["reports"]["after plan"] == {}
+
+
+def test_migrate_mirrors_before_the_services_and_reports_the_result_instead_of_a_to_do(migrated):
+    first = migrated["reports"]["first"]
+    assert mirror_line(first, "old-blog") == [("old-blog", "mirrored", [MAIN])]
+    assert first["old-blog"]["resources"][0]["kind"] == "git_mirrors"  # mirrored before the project and services
+    assert refs(migrated["targets"] / "old-blog.git") == {MAIN: refs(migrated["source"])["refs/heads/master"]}
+    assert not [t for u in first.values() for t in u["todo"] if "mirror the Heroku Git repository" in t]
+    assert "| git_mirrors | old-blog | mirrored | refs/heads/main |" in migrated["reports"]["first.md"]
+
+
+def test_an_empty_repository_becomes_the_to_do(migrated):
+    for run in ("plan", "first", "second"):
+        zoo = migrated["reports"][run]["config-zoo"]
+        assert mirror_line(migrated["reports"][run], "config-zoo") == [("config-zoo", "empty", [])]
+        assert [t for t in zoo["todo"] if "Heroku Git" in t] == [
+            f"config-zoo: the Heroku Git repository is empty (the app was not deployed with git push): push its source to "
+            f"file://{migrated['targets']}/config-zoo.git, branch main, yourself"]
+    assert refs(migrated["targets"] / "config-zoo.git") == {}
+
+
+def test_a_second_migration_finds_the_mirror_up_to_date_and_changes_nothing(migrated):
+    second = migrated["reports"]["second"]
+    assert mirror_line(second, "old-blog") == [("old-blog", "up to date", [])]
+    assert {u["changed"] for u in second.values()} == {0}
+    recap = [line for line in migrated["runs"]["second"].stdout.split("PLAY RECAP", 1)[1].splitlines() if " : " in line]
+    assert len(recap) == 3
+    for line in recap:
+        assert "changed=0" in line and "failed=0" in line, line
+    for run in migrated["runs"].values():
+        assert KEY not in run.stdout + run.stderr

@@ -193,3 +193,41 @@ def test_unit_record_names_what_each_task_did_without_values():
     assert m.unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
     failed = m.unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
     assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
+
+
+def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_builds():
+    plan = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")]), SETTINGS)[0]
+    assert plan["git_mirrors"] == [{"app": "shop", "source_url": "https://git.heroku.com/shop.git", "target_url": "https://github.com/acme/shop",
+                                    "branch": "main", "branches": ["main:main", "master:main"]}]
+    # without herokumigrate_git_mirror the mirror stays a to-do
+    assert "shop: mirror the Heroku Git repository (https://git.heroku.com/shop.git) to the repository Northflank builds from" in plan["todo"]
+    # a push URL (per app, or in the default with {app}), another Heroku Git host, the branch preference
+    settings = dict(SETTINGS, git_mirror=True, git_source_url="http://127.0.0.1:5000/git/{app}.git", git_source_branches=["trunk"],
+                    repositories={"hello": {"url": "https://github.com/acme/hello", "branch": "prod", "push_url": "git@github.com:acme/hello.git"}},
+                    repository_default=dict(SETTINGS["repository_default"], push_url="file:///srv/git/{app}.git"))
+    hello = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)[0]
+    assert hello["git_mirrors"] == [{"app": "hello", "source_url": "http://127.0.0.1:5000/git/hello.git", "target_url": "git@github.com:acme/hello.git",
+                                     "branch": "prod", "branches": ["trunk:prod"]}]
+    assert not [t for t in hello["todo"] if "mirror" in t]
+    assert hello["services"][0]["vcs"]["project_url"] == "https://github.com/acme/hello"  # Northflank still builds from url
+    pipeline = m.plan_unit("api", "pipeline", pipeline_info(), settings)[0]
+    assert [(g["app"], g["target_url"]) for g in pipeline["git_mirrors"]] == [
+        ("api-staging", "file:///srv/git/api-staging.git"), ("api-prod", "file:///srv/git/api-prod.git")]  # not the review app
+
+
+def test_the_record_shows_each_mirror_and_an_empty_repository_as_a_to_do():
+    settings = dict(SETTINGS, git_mirror=True)
+    plan = m.plan_unit("api", "pipeline", pipeline_info(), settings)[0]
+    staging, prod = plan["git_mirrors"]
+    results = {"git_mirrors": {"results": [
+        {"changed": True, "status": "mirrored", "changed_refs": ["refs/heads/main"], "item": staging},
+        {"changed": False, "status": "empty", "changed_refs": [], "item": dict(prod, target_url="https://x:tok3n@github.com/acme/api-prod")}]}}
+    record = m.unit_record(plan, results, "migrate")
+    assert [(r["kind"], r["name"], r["action"], r["changed_paths"]) for r in record["resources"]] == [
+        ("git_mirrors", "api-staging", "mirrored", ["refs/heads/main"]), ("git_mirrors", "api-prod", "empty", [])]
+    assert record["changed"] == 1
+    assert record["todo"] == ["api-prod: the Heroku Git repository is empty (the app was not deployed with git push): push its source to "
+                              "https://x:********@github.com/acme/api-prod, branch main, yourself"]
+    again = {"git_mirrors": {"results": [{"changed": False, "status": "up_to_date", "item": staging},
+                                         {"changed": True, "status": "would_mirror", "changed_refs": ["refs/heads/main"], "item": prod}]}}
+    assert [r["action"] for r in m.unit_record(plan, again, "plan")["resources"]] == ["up to date", "would mirror"]
