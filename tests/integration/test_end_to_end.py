@@ -163,3 +163,19 @@ def test_no_config_var_value_or_token_in_output_or_report(migrated):
     texts += [p.read_text() for p in Path(migrated["report"]).iterdir() if p.is_file()]
     leaked = sorted({v[:8] + "..." for v in values for t in texts if v in t})
     assert not leaked
+
+
+def test_a_unit_the_rules_cannot_map_fails_clearly_and_writes_nothing(migrated, tmp_path):
+    """Without a Git repository to build from, the unit fails with a message naming it and the setting, the report says
+    so, the run fails, and nothing is written."""
+    server = migrated["northflank"]
+    server.clear_log()
+    env = {**migrated["heroku"].env(), **server.env()}
+    result = run_playbook("playbooks/migrate.yml", env, "-i", str(INVENTORY), "--limit", "northwind-hello,localhost",
+                          "-e", f"herokumigrate_report_dir={tmp_path}", "-e", '{"herokumigrate_repository_default": {}}', check=False)
+    assert result.returncode != 0
+    assert "northwind-hello" in result.stdout and "herokumigrate_repositories" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    (unit,) = json.loads((tmp_path / "report.json").read_text())["units"]
+    assert unit["status"] == "failed" and "herokumigrate_repositories" in unit["skipped"][0]["why"]
+    assert server.requests()["writes"] == 0
