@@ -459,6 +459,13 @@ def _git_mirror(result, spec, todo):
                 message=result.get("msg") if result.get("failed") else None)
 
 
+def _hostname(subdomain, domain):
+    """``www`` of ``acme.com`` is ``www.acme.com``; ``@`` is the domain itself."""
+    if not domain:
+        return subdomain
+    return domain if subdomain in (None, "@") else "%s.%s" % (subdomain, domain)
+
+
 def unit_record(plan, results, mode):
     """One unit's record for the report: what each resource task did (names only), skipped, to-do."""
     resources, dns, todo = [], [], list(plan["todo"])
@@ -476,7 +483,8 @@ def unit_record(plan, results, mode):
             resources.append(dict(kind=kind, name=name, action=_action(item, mode), changed_paths=item.get("changed_paths") or [],
                                   message=item.get("msg") if item.get("failed") else None))
             dns.extend(item.get("dns_records") or [])
-            todo.extend("%s: %s" % (p.get("name"), p.get("reason")) for p in item.get("pending") or [])
+            domain = (item.get("item") or {}).get("domain")
+            todo.extend("%s: %s" % (_hostname(p.get("name"), domain), p.get("reason")) for p in item.get("pending") or [])
     failed = any(r["action"] == "failed" for r in resources)
     return dict(unit=plan["unit"], scenario=plan["scenario"], kind=plan["kind"], mode=mode,
                 status="failed" if failed else ("planned" if mode == "plan" else "migrated"),

@@ -189,7 +189,7 @@ def test_unit_record_names_what_each_task_did_without_values():
     assert [(r["kind"], r["name"], r["action"]) for r in record["resources"]] == [
         ("project", "hello", "created"), ("services", "hello", "updated"), ("domains", "hello.example", "unchanged")]
     assert record["dns_records"][0]["type"] == "TXT"
-    assert "www: publish the CNAME record" in record["todo"]
+    assert "www.hello.example: publish the CNAME record" in record["todo"]
     assert m.unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
     failed = m.unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
     assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
