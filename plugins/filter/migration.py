@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the roles use: the mapping rules (migration_plan) and the per-unit result record (unit_record)."""
+"""Filters the roles use: the mapping rules (migration_plan), the per-unit result record (unit_record) and its verification (verify_record)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.mapping import MappingError, plan_unit, unit_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.mapping import MappingError, plan_unit, unit_record, verify_record
 
 
 def migration_plan(info, unit, kind, settings):
@@ -21,4 +21,4 @@ def migration_plan(info, unit, kind, settings):
 
 class FilterModule(object):
     def filters(self):
-        return {"migration_plan": migration_plan, "unit_record": unit_record}
+        return {"migration_plan": migration_plan, "unit_record": unit_record, "verify_record": verify_record}

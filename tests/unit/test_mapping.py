@@ -231,3 +231,37 @@ def test_the_record_shows_each_mirror_and_an_empty_repository_as_a_to_do():
     again = {"git_mirrors": {"results": [{"changed": False, "status": "up_to_date", "item": staging},
                                          {"changed": True, "status": "would_mirror", "changed_refs": ["refs/heads/main"], "item": prod}]}}
     assert [r["action"] for r in m.unit_record(plan, again, "plan")["resources"]] == ["up to date", "would mirror"]
+
+
+def test_verify_record_tells_verified_attention_and_drift_with_reasons():
+    plan = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
+    converged = {"project": {"changed": False}, "services": {"results": [{"changed": False, "item": {"name": "hello"}}]}}
+    record = m.unit_record(plan, converged, "verify")
+    assert record["status"] == "planned" and record["mode"] == "verify"
+    running = {"services": {"results": [{"item": {"name": "hello", "type": "combined"},
+                                         "services": [{"status": {"build": {"status": "SUCCESS"}, "deployment": {"status": "COMPLETED"}}}]}]},
+               "addons": {"results": [{"item": {"name": "hello-postgresql"}, "addon": {"status": "running"}}]},
+               "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "verified"},
+                                        "subdomains": [{"name": "www", "fullName": "www.hello.example", "verified": True}]}]}}
+    verified = m.verify_record(record, running)
+    assert (verified["status"], verified["reasons"]) == ("verified", [])
+    assert [(c["kind"], c["name"], c["state"], c["ok"]) for c in verified["runtime"]] == [
+        ("services", "hello", "build SUCCESS", True), ("services", "hello", "deployment COMPLETED", True),
+        ("addons", "hello-postgresql", "running", True), ("domains", "hello.example", "verified", True),
+        ("domains", "www.hello.example", "verified", True)]
+    waiting = {"services": {"results": [{"item": {"name": "hello", "type": "combined"}, "services": [{"status": {"deployment": {"status": "IN_PROGRESS"}}}]}]},
+               "addons": {"results": [{"item": {"name": "hello-redis"}, "addon": {"status": "allocating"}}]},
+               "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "pending"}}]}}
+    attention = m.verify_record(record, waiting)
+    assert attention["status"] == "attention"
+    assert attention["reasons"] == ["service hello has no build yet: push to its branch or start a build",
+                                    "service hello: deployment is IN_PROGRESS, not COMPLETED",
+                                    "addon hello-redis is allocating, not running", "domain hello.example is not verified: publish its TXT record"]
+    scaled = {"services": {"results": [{"changed": True, "diff": {"before": {"instances": 3}}, "changed_paths": ["deployment.instances"],
+                                        "item": {"name": "hello"}}]}}
+    drift = m.verify_record(m.unit_record(plan, scaled, "verify"), waiting)
+    assert drift["status"] == "drift" and drift["reasons"][0] == "services hello: would update (deployment.instances)"
+    missing = m.verify_record(record, {"services": {"results": [{"item": {"name": "hello"}, "services": []}]}})
+    assert missing["reasons"] == ["service hello does not exist"] and missing["status"] == "drift"
+    unsupported = dict(record, status="unsupported")
+    assert m.verify_record(unsupported, running) is unsupported
