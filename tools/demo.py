@@ -2,11 +2,12 @@
 
 1. plan.yml (check mode): the plan, with no write request to Northflank;
 2. migrate.yml: the migration;
-3. migrate.yml again: nothing changes (changed=0 for every host, no write request).
+3. migrate.yml again: nothing changes (changed=0 for every host, no write request);
+4. verify.yml: reads back what runs and reports each unit as verified, attention or drift.
 
 It leaves build/demo/report.{md,json,html} (the migration's report: what was created, skipped and
 why, what is left to do), build/demo/plan/ (the plan), build/demo/rerun/ (the second run's report)
-and build/demo/northflank-state.json (the Northflank emulator's final state).
+build/demo/verify/ (the verification) and build/demo/northflank-state.json (the Northflank emulator's final state).
 """
 
 from __future__ import annotations
@@ -76,11 +77,17 @@ def main() -> int:
             problems.append(f"the second run was not a no-op: changed={changed}, writes={writes}")
         if any(r.get("failed") for r in list(first.values()) + list(second.values())):
             problems.append("a host failed")
+
+        print("\n== verify: read back, no write")
+        northflank.clear_log()
+        playbook("verify", env, OUT / "verify")
+        if northflank.requests()["writes"]:
+            problems.append("verify.yml sent write requests to Northflank")
     finally:
         heroku.stop()
         northflank.stop()
     print(f"\nReport: {(OUT / 'report.md').relative_to(ROOT)} (.json, .html); plan: build/demo/plan/; "
-          f"Northflank state: {state.relative_to(ROOT)}")
+          f"verification: build/demo/verify/; Northflank state: {state.relative_to(ROOT)}")
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
