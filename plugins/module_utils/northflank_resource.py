@@ -131,6 +131,7 @@ class NorthflankResource(object):
     exact_paths = ()        # dotted paths compared as a whole (maps of variables)
     immutable_paths = ()    # dotted paths that cannot change once created
     result_key = "resource"  # key of the resource in the module result
+    doing = "managing"       # for error messages: _info modules are "reading"
 
     def __init__(self, module):
         self.module = module
@@ -227,7 +228,7 @@ class NorthflankResource(object):
         try:
             result = self._run()
         except NorthflankError as exc:
-            self.fail("Northflank API error while managing %s: %s" % (self.kind, exc), exc)
+            self.fail("Northflank API error while %s %s: %s" % (self.doing, self.kind, exc), exc)
         result["api_requests"] = self.client.counts
         self.module.exit_json(**result)
 

@@ -90,7 +90,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError, argument_spec
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
 
 JOBS = "/v1/projects/{project}/jobs"
@@ -101,6 +101,7 @@ SECRETS = ("runtimeEnvironment", "buildArguments")
 
 class JobInfo(NorthflankResource):
     kind = "job"
+    doing = "reading"
 
     def _run(self):
         p = self.params
@@ -118,13 +119,6 @@ class JobInfo(NorthflankResource):
         result["jobs"] = [mask(j, SECRETS) for j in jobs]
         return result
 
-    def run(self):
-        try:
-            result = self._run()
-        except NorthflankError as exc:
-            self.fail("Northflank API error while reading jobs: %s" % exc, exc)
-        result["api_requests"] = self.client.counts
-        self.module.exit_json(**result)
 
 
 def main():

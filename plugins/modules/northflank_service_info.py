@@ -83,7 +83,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError, argument_spec
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
 
 SERVICES = "/v1/projects/{project}/services"
@@ -93,6 +93,7 @@ SECRETS = ("runtimeEnvironment", "buildArguments")
 
 class ServiceInfo(NorthflankResource):
     kind = "service"
+    doing = "reading"
 
     def _run(self):
         p = self.params
@@ -107,13 +108,6 @@ class ServiceInfo(NorthflankResource):
             services = [self.client.get(SERVICE, project=p["project"], service=s["id"]) for s in services]
         return dict(changed=False, services=[mask(s, SECRETS) for s in services])
 
-    def run(self):
-        try:
-            result = self._run()
-        except NorthflankError as exc:
-            self.fail("Northflank API error while reading services: %s" % exc, exc)
-        result["api_requests"] = self.client.counts
-        self.module.exit_json(**result)
 
 
 def main():
