@@ -120,7 +120,6 @@ class JobInfo(NorthflankResource):
         return result
 
 
-
 def main():
     spec = argument_spec()
     spec.update(

@@ -109,7 +109,6 @@ class ServiceInfo(NorthflankResource):
         return dict(changed=False, services=[mask(s, SECRETS) for s in services])
 
 
-
 def main():
     spec = argument_spec()
     spec.update(
