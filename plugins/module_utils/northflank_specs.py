@@ -112,9 +112,8 @@ def pipeline_template(template_name, pipeline, project, stages, description=None
                          run_on_creation=True if create else None)
 
 
-def find_nodes(spec, kind):
-    """Every node of ``kind`` in a template (or template run) tree, depth first (T§1.2 nesting)."""
-    found = []
+def walk_nodes(spec):
+    """Every node (dict) of a template or template-run tree, depth first, workflow steps in order (T§1.2 nesting)."""
     stack = [spec]
     while stack:
         node = stack.pop(0)
@@ -123,12 +122,15 @@ def find_nodes(spec, kind):
             continue
         if not isinstance(node, dict):
             continue
-        if node.get("kind") == kind:
-            found.append(node)
+        yield node
         inner = node.get("spec")
         if isinstance(inner, dict):
             stack[0:0] = [inner.get("steps") or []]
-    return found
+
+
+def find_nodes(spec, kind):
+    """Every node of ``kind`` in a template (or template run) tree, depth first."""
+    return [node for node in walk_nodes(spec) if node.get("kind") == kind]
 
 
 def template_manages(template, pipeline_name):
@@ -199,14 +201,7 @@ def run_concluded(run):
 def run_failed_nodes(run):
     """``[{kind, ref, name, status, message}]`` of the nodes of a run whose response failed (T§7.3)."""
     failed = []
-    stack = [(run or {}).get("spec")]
-    while stack:
-        node = stack.pop(0)
-        if isinstance(node, list):
-            stack[0:0] = node
-            continue
-        if not isinstance(node, dict):
-            continue
+    for node in walk_nodes((run or {}).get("spec")):
         response = node.get("response") or {}
         error = response.get("error") or {}
         if response.get("status") in NODE_FAILED_STATUSES or error:
@@ -215,9 +210,6 @@ def run_failed_nodes(run):
             name = inner.get("name") or (inner.get("target") or {}).get("id") or inner.get("jobId")
             failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": name,
                            "status": response.get("status"), "message": error.get("message")})
-        inner = node.get("spec")
-        if isinstance(inner, dict):
-            stack[0:0] = [inner.get("steps") or []]
     return failed
 
 
