@@ -24,32 +24,13 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.heroku
+  - herokumigrate.northflank.heroku_discovery
 options:
   app:
     description:
       - Name or ID of the Heroku app.
     type: str
     required: true
-  config_var_values:
-    description:
-      - Return the values of the config vars under RV(app_info.config_vars).
-      - The names are always returned, under RV(app_info.config_var_classes).
-    type: bool
-    default: false
-  scheduler_url:
-    description:
-      - Base URL of the Heroku Scheduler API used by Heroku's Dashboard (not part of the Platform API).
-      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then V(https://particleboard.heroku.com).
-      - The scheduler is read on a best-effort basis; when it cannot be read the module warns and reports the jobs as unknown.
-    type: str
-    default: https://particleboard.heroku.com
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reports no diff; it changes nothing.
-    support: none
 """
 
 EXAMPLES = r"""

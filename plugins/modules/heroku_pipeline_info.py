@@ -21,30 +21,13 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.heroku
+  - herokumigrate.northflank.heroku_discovery
 options:
   pipeline:
     description:
       - Name or ID of the Heroku pipeline.
     type: str
     required: true
-  config_var_values:
-    description:
-      - Return the values of each app's config vars.
-    type: bool
-    default: false
-  scheduler_url:
-    description:
-      - Base URL of the Heroku Scheduler API used by Heroku's Dashboard.
-      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then V(https://particleboard.heroku.com).
-    type: str
-    default: https://particleboard.heroku.com
-attributes:
-  check_mode:
-    description: Reads only, so it runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Reports no diff; it changes nothing.
-    support: none
 """
 
 EXAMPLES = r"""
