@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.mapping import MappingError, plan_unit, unit_record, verify_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import unit_record, verify_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import MappingError
 
 
 def migration_plan(info, unit, kind, settings):

@@ -98,7 +98,7 @@ class HerokuClient(ApiClient):
         next_range, sent = FIRST_RANGE, set()
         while next_range:
             # Next-Range is opaque: sent back verbatim. A server answering the same one twice would
-            # make this loop forever (seen in Heroku clients, PITFALLS.md 9): that is an error.
+            # make this loop forever (seen in Heroku clients; docs/heroku-discovery.md): that is an error.
             if next_range in sent:
                 raise HerokuError("The API answered the same Next-Range twice (%s): stopped paging" % next_range,
                                   status=206, method="GET", route=route)

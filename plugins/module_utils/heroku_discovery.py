@@ -20,6 +20,8 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError, argument_spec, client_from_params
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import (
+    STAGES, classify_app, classify_config_vars, classify_pipeline, cron_from_heroku_schedule)
 
 APP = "/apps/{app}"
 SCHEDULER_URL = "https://particleboard.heroku.com"
@@ -27,12 +29,6 @@ SCHEDULER_ADDON = "scheduler"
 SCHEDULER_ACCEPT = "application/vnd.api+json"
 RELEASE_RANGE = "version ..; max=10, order=desc"
 ATTACHMENT_INCLUSION = "addon:plan,config_vars"
-# Variables Heroku sets itself (dyno metadata, review apps, the runtime): the target platform provides its own.
-# WEB_CONCURRENCY is not among them: buildpacks only default it, so a config var of that name is the user's choice.
-HEROKU_MANAGED_PREFIXES = ("HEROKU_",)
-HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "STACK")
-# Pipeline stages that are migrated (DESIGN.md); apps coupled in the others (review apps, test) are ephemeral.
-MIGRATED_STAGES = ("development", "staging", "production")
 
 
 def _name(value):
@@ -40,36 +36,6 @@ def _name(value):
     if isinstance(value, dict):
         return value.get("name")
     return value
-
-
-def cron_from_heroku_schedule(every, at):
-    """Heroku Scheduler's ``every`` (10, 60, 1440 minutes) and ``at`` (minutes) as a UTC cron line."""
-    every, at = int(every), int(at or 0)
-    if every == 10:
-        return "*/10 * * * *"
-    if every == 60:
-        return "%d * * * *" % (at % 60)
-    if every == 1440:
-        return "%d %d * * *" % (at % 60, at // 60)
-    raise ValueError("unknown Heroku Scheduler interval: every %s minutes" % every)
-
-
-def classify_config_vars(config_vars, attachments):
-    """``{name: "user" | "addon" | "heroku"}``: who owns each variable.
-
-    Add-on variables are the config var names the app's attachments set (PITFALLS.md §2)."""
-    addon_vars = set()
-    for attachment in attachments:
-        addon_vars.update(attachment.get("config_vars") or [])
-    out = {}
-    for key in config_vars:
-        if key in addon_vars:
-            out[key] = "addon"
-        elif key in HEROKU_MANAGED_NAMES or key.startswith(HEROKU_MANAGED_PREFIXES):
-            out[key] = "heroku"
-        else:
-            out[key] = "user"
-    return out
 
 
 class HerokuDiscovery(object):
@@ -165,7 +131,7 @@ class HerokuDiscovery(object):
         if container:
             return out
         if oci_id:
-            # Fir: the image says what runs and which buildpacks built it (BEHAVIOUR.md 7); an array of one.
+            # Fir: the image says what runs and which buildpacks built it (docs/heroku-discovery.md, Fir apps); an array of one.
             images = c.get(APP + "/oci-images/{image}", app=app["id"], image=oci_id) or []
             image = (images[0] if isinstance(images, list) and images else images) or {}
             out.update(commit=image.get("commit"), stack=_name(image.get("stack")),
@@ -204,7 +170,7 @@ class HerokuDiscovery(object):
         return dict(available=True, jobs=jobs)
 
     def _scheduler_unavailable(self, app, why):
-        # The Scheduler has no public API (BEHAVIOUR.md §9): report, don't fail.
+        # The Scheduler has no public API (docs/heroku-discovery.md, Scheduler): report, don't fail.
         self.warn("%s has the Heroku Scheduler add-on but its jobs could not be read (%s); "
                   "list them in herokumigrate_scheduler_jobs" % (app["name"], why))
         return dict(available=False, jobs=[], reason=why)
@@ -308,7 +274,7 @@ def _unit(kind, obj, summaries, migration):
     """A migration unit: the host of the inventory."""
     if kind == "pipeline":
         # the apps that are migrated decide (review and test apps aside)
-        summaries_kept = [s for s in summaries if s["pipeline"]["stage"] in MIGRATED_STAGES]
+        summaries_kept = [s for s in summaries if s["pipeline"]["stage"] in STAGES]
     else:
         summaries_kept = summaries
 
@@ -323,50 +289,6 @@ def _unit(kind, obj, summaries, migration):
                    stage=(s["pipeline"] or {}).get("stage"), process_types=s["migration"]["process_types"],
                    scenario=s["migration"]["scenario"], reason=s["migration"].get("reason")) for s in summaries],
     )
-
-
-def process_types_of(info):
-    """The long-running process types of an app: its formation, without the release phase."""
-    return [f["type"] for f in info["formation"] if f["type"] != "release"]
-
-
-def classify_app(info):
-    """The ``migration`` block: the scenario, or ``unsupported`` with the reason."""
-    app = info["app"]
-    types = process_types_of(info)
-    warnings = []
-    if app["stack"] == "container" or app["build_stack"] == "container":
-        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild",
-                    process_types=types, warnings=warnings)
-    if not types:
-        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate",
-                    process_types=types, warnings=warnings)
-    if app["space"]:
-        warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
-    if (info.get("scheduler") or {}).get("available") is False:
-        warnings.append("scheduler jobs unknown: " + info["scheduler"].get("reason", ""))
-    scenario = "pipeline" if info["pipeline"] else ("single_dyno" if len(types) == 1 else "multi_dyno")
-    return dict(scenario=scenario, reason=None, process_types=types, warnings=warnings)
-
-
-def classify_pipeline(info):
-    """The ``migration`` block of a pipeline. Only apps of the migrated stages (development, staging,
-    production) count; review and test apps are ephemeral, reported in ``warnings`` and left out."""
-    apps = [a for a in info["apps"] if (a.get("pipeline") or {}).get("stage") in MIGRATED_STAGES]
-    warnings = ["%s (stage %s) is not migrated: review and test apps are ephemeral"
-                % (a["app"]["name"], (a.get("pipeline") or {}).get("stage")) for a in info["apps"] if a not in apps]
-    regions = sorted(set(a["app"]["region"] for a in apps if a["app"]["region"]))
-    if not apps:
-        return dict(scenario="unsupported", reason="pipeline has no apps in a development, staging or production stage",
-                    region=None, warnings=warnings)
-    if len(regions) > 1:
-        return dict(scenario="unsupported", reason="pipeline spans several regions (%s): a Northflank project has one region"
-                    % ", ".join(regions), region=None, warnings=warnings)
-    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in apps if a["migration"]["scenario"] == "unsupported"]
-    if refused:
-        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused),
-                    region=regions[0] if regions else None, warnings=warnings)
-    return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None, warnings=warnings)
 
 
 def discovery_argument_spec():

@@ -6,9 +6,16 @@
 The official SDK types the template ``spec``, the ``Pipeline`` node and the release-flow ``spec``
 as ``Dict[str, Any]``: nothing checks them before Northflank runs them. Everything this collection
 assumes about those shapes is built here, by pure functions, each assumption tagged with the
-section of ``reference/northflank/TEMPLATES.md`` (``T§n``) or ``ENDPOINTS.md`` (``E§n``) it comes
-from, and listed with its evidence and fallback in ``docs/northflank-spec-assumptions.md``
-(``A1``... below refer to that file).
+public Northflank page it comes from, and listed with its evidence and fallback in ``docs/assumptions.md``
+(``A1``... below refer to its entries). The pages, by the tags used below:
+
+- [create-template]: https://northflank.com/docs/v1/api/team/templates/create-template (the template, node and
+  ``Pipeline`` node schemas; the pipeline GET on https://northflank.com/docs/v1/api/project/pipelines/get-pipeline)
+- [template-nodes]: https://northflank.com/docs/v1/application/infrastructure-as-code/template-nodes
+- [release-flow]: https://northflank.com/docs/v1/application/release/configure-a-release-flow (node kinds, examples)
+- [release-flow API]: https://northflank.com/docs/v1/api/project/pipelines/update-release-flow and its get / run twins
+- [template runs]: https://northflank.com/docs/v1/api/team/templates/get-template-run
+- [API]: https://northflank.com/docs/v1/api/introduction (names and IDs, the endpoint list)
 
 Nothing here sends a request; the modules ``northflank_pipeline`` and ``northflank_release_flow``
 do, and ``tests/unit/test_northflank_specs.py`` pins every shape.
@@ -18,31 +25,32 @@ from __future__ import annotations
 
 import copy
 
-# T§1.1, T§6.1: the only apiVersion the template and release-flow schemas accept.
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import STAGES
+
+# [create-template], [release-flow API]: the only apiVersion the template and release-flow schemas accept.
 API_VERSION = "v1.2"
 
-# A5: stages are addressed in lower case on the release-flow path (E§H, T§6.2: the docs' JS/CLI
-# examples) and capitalised inside templates and pipeline reads (T§4.1 enum, T§4.5 GET example).
-STAGES = ("development", "staging", "production")
-# The stage a stage promotes from (DESIGN.md: staging and production promote from the stage before).
+# A5: stages are addressed in lower case on the release-flow path ([API], [release-flow API]: the docs' JS/CLI
+# examples) and capitalised inside templates and pipeline reads ([create-template] enum, [create-template] GET example).
+# The stage a stage promotes from (docs/mapping.md: staging and production promote from the stage before).
 PREVIOUS_STAGE = {"staging": "development", "production": "staging"}
 
-# T§4.1: nfObjects[].type is one of service, job, addon. Module options use the plural.
+# [create-template]: nfObjects[].type is one of service, job, addon. Module options use the plural.
 MEMBER_KINDS = (("services", "service"), ("jobs", "job"), ("addons", "addon"))
 
-# T§7.2: run statuses; ``concluded`` is "whether the run has concluded (aborted, success, failed)".
+# [template runs]: run statuses; ``concluded`` is "whether the run has concluded (aborted, success, failed)".
 RUN_FINAL_STATUSES = frozenset(("success", "failure", "aborted", "skipped", "unknown"))
 NODE_FAILED_STATUSES = frozenset(("failure", "invalid", "aborted"))
 
 
 # -- stages -------------------------------------------------------------------------------
 def stage_label(stage):
-    """``development`` -> ``Development``: the form of templates and pipeline reads (T§4.1, T§4.5)."""
+    """``development`` -> ``Development``: the form of templates and pipeline reads ([create-template], [create-template])."""
     return stage_key(stage).capitalize()
 
 
 def stage_key(stage):
-    """The lower-case form, used on the release-flow path (T§6.2, A5) and as option keys."""
+    """The lower-case form, used on the release-flow path ([release-flow API], A5) and as option keys."""
     key = str(stage).strip().lower()
     if key not in STAGES:
         raise ValueError("unknown pipeline stage %r: use one of %s" % (stage, ", ".join(STAGES)))
@@ -51,7 +59,7 @@ def stage_key(stage):
 
 # -- templates ----------------------------------------------------------------------------
 def workflow(steps, kind="sequential", project=None):
-    """A ``Workflow`` node (T§1.2). ``project`` sets the project context of its steps (T§1.3 way 1)."""
+    """A ``Workflow`` node ([create-template]). ``project`` sets the project context of its steps ([create-template] way 1)."""
     spec = {"type": kind, "steps": list(steps)}
     if project:
         spec["context"] = {"projectId": project}
@@ -59,7 +67,7 @@ def workflow(steps, kind="sequential", project=None):
 
 
 def nf_objects(members):
-    """``{"services": [...], "jobs": [...], "addons": [...]}`` -> ``[{"id", "type"}, ...]`` (T§4.1).
+    """``{"services": [...], "jobs": [...], "addons": [...]}`` -> ``[{"id", "type"}, ...]`` ([create-template]).
 
     Sorted within each kind so that the same membership always gives the same template spec."""
     out = []
@@ -70,14 +78,14 @@ def nf_objects(members):
 
 
 def pipeline_node(name, project, stages, description=None, ref="pipeline"):
-    """The ``Pipeline`` template node (T§4.1 schema, T§4.2 skeleton; A1).
+    """The ``Pipeline`` template node ([create-template] schema, [create-template] skeleton; A1).
 
     ``stages`` maps a stage (any case) to its members ``{"services", "jobs", "addons"}``. Stage
     membership is *nested* (``spec.stages[].nfObjects``), not the flat ``nfObjects[].stage`` of the
-    GET response (T§4.5). Only the stages given are written (A3: omitted stages are assumed to be
+    GET response ([create-template]). Only the stages given are written (A3: omitted stages are assumed to be
     left alone). No ``releaseFlow`` is written: release flows are set through the REST endpoint by
     ``northflank_release_flow``, which can compare them (A4). ``projectId`` is set on the node as
-    well as on the enclosing workflow: the schema lists it on the Pipeline node (T§1.3 way 2)."""
+    well as on the enclosing workflow: the schema lists it on the Pipeline node ([create-template] way 2)."""
     spec = {"name": name, "projectId": project}
     if description is not None:
         spec["description"] = description
@@ -87,14 +95,14 @@ def pipeline_node(name, project, stages, description=None, ref="pipeline"):
 
 
 def template_body(template_name, node, project, description=None, run_on_creation=None, concurrency_policy="queue"):
-    """A ``POST /v1/templates`` (or ``POST /v1/templates/{id}``) body holding ``node`` (T§1.1, T§1.2).
+    """A ``POST /v1/templates`` (or ``POST /v1/templates/{id}``) body holding ``node`` ([create-template], [create-template]).
 
     The root is a sequential Workflow whose ``context.projectId`` is the existing project: a
-    literal project ID, as in the create-template example (T§1.3 way 3, T§7). ``runOnCreation``
+    literal project ID, as in the create-template example ([create-template] way 3, [template runs]). ``runOnCreation``
     exists only on create (SDK ``CreateTemplateRequestV12Options``); pass None for an update, whose
     options type has no such field. ``autorun`` is off: the template is not a GitOps template and
     must only run when the module runs it. ``concurrencyPolicy: queue`` makes a run started while
-    another one is running wait for it rather than fail (T§4.4)."""
+    another one is running wait for it rather than fail ([template-nodes])."""
     options = {"autorun": False, "concurrencyPolicy": concurrency_policy}
     if run_on_creation is not None:
         options["runOnCreation"] = bool(run_on_creation)
@@ -106,14 +114,14 @@ def template_body(template_name, node, project, description=None, run_on_creatio
 
 
 def pipeline_template(template_name, pipeline, project, stages, description=None, template_description=None, create=True):
-    """The whole template that creates or updates one pipeline (T§4.4: a re-run "creates or updates")."""
+    """The whole template that creates or updates one pipeline ([template-nodes]: a re-run "creates or updates")."""
     node = pipeline_node(pipeline, project, stages, description=description)
     return template_body(template_name, node, project, description=template_description,
                          run_on_creation=True if create else None)
 
 
 def walk_nodes(spec):
-    """Every node (dict) of a template or template-run tree, depth first, workflow steps in order (T§1.2 nesting)."""
+    """Every node (dict) of a template or template-run tree, depth first, workflow steps in order ([create-template] nesting)."""
     stack = [spec]
     while stack:
         node = stack.pop(0)
@@ -150,7 +158,7 @@ def _empty_members():
 def pipeline_members(pipeline):
     """The members of a pipeline per lower-case stage: ``{stage: {"services", "jobs", "addons"}}``.
 
-    The read shape is not the write shape (T§4.5, A2): GET returns a flat ``nfObjects[{id, type,
+    The read shape is not the write shape ([create-template], A2): GET returns a flat ``nfObjects[{id, type,
     stage}]`` (typed in the SDK) next to an untyped ``stages[]``. Both are read: the flat list
     first, then any ``stages[]`` entry that looks like the write shape (``{name, nfObjects}``).
     A member found in both is counted once. Unknown stages or types are ignored."""
@@ -182,7 +190,7 @@ def pipeline_members(pipeline):
 
 
 def member_stage(members):
-    """``{(type, id): stage}`` of a ``pipeline_members`` result (a resource is in at most one pipeline stage, T§4.3)."""
+    """``{(type, id): stage}`` of a ``pipeline_members`` result (a resource is in at most one pipeline stage, [template-nodes])."""
     where = {}
     for stage, kinds in members.items():
         for plural, singular in MEMBER_KINDS:
@@ -193,20 +201,20 @@ def member_stage(members):
 
 # -- template runs ------------------------------------------------------------------------
 def run_concluded(run):
-    """Whether a template or release-flow run is over (T§7.2): ``concluded``, or a final status."""
+    """Whether a template or release-flow run is over ([template runs]): ``concluded``, or a final status."""
     run = run or {}
     return bool(run.get("concluded")) or run.get("status") in RUN_FINAL_STATUSES
 
 
 def run_failed_nodes(run):
-    """``[{kind, ref, name, status, message}]`` of the nodes of a run whose response failed (T§7.3)."""
+    """``[{kind, ref, name, status, message}]`` of the nodes of a run whose response failed ([template runs])."""
     failed = []
     for node in walk_nodes((run or {}).get("spec")):
         response = node.get("response") or {}
         error = response.get("error") or {}
         if response.get("status") in NODE_FAILED_STATUSES or error:
             inner = node.get("spec") if isinstance(node.get("spec"), dict) else {}
-            # What the node acts on: a resource's name, a Release's target (T§5.2), a JobRun's job.
+            # What the node acts on: a resource's name, a Release's target ([release-flow]), a JobRun's job.
             name = inner.get("name") or (inner.get("target") or {}).get("id") or inner.get("jobId")
             failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": name,
                            "status": response.get("status"), "message": error.get("message")})
@@ -226,7 +234,7 @@ def failure_summary(failed):
 
 # -- release flows ------------------------------------------------------------------------
 def release_node(release_type, origin, target, condition=None):
-    """A ``Release`` node (T§5.2): ``type`` build / deployment / registry, an origin, one target."""
+    """A ``Release`` node ([release-flow]): ``type`` build / deployment / registry, an origin, one target."""
     node = {"kind": "Release", "spec": {"type": release_type, "origin": dict(origin), "target": dict(target)}}
     if condition:
         node["condition"] = condition
@@ -234,19 +242,19 @@ def release_node(release_type, origin, target, condition=None):
 
 
 def build_release(build_service, branch, target, build="latest", condition=None):
-    """Deploy a build of ``branch`` from ``build_service`` (T§5.2 origin ``{id, branch, build}``; T§5.3 first example)."""
+    """Deploy a build of ``branch`` from ``build_service`` ([release-flow] origin ``{id, branch, build}``; [release-flow] first example)."""
     return release_node("build", {"id": build_service, "branch": branch, "build": build},
                         {"id": target["id"], "type": target.get("type") or "service"}, condition)
 
 
 def promote_release(origin, target, condition=None):
-    """Promote the deployment of ``origin`` (the previous stage) to ``target`` (T§5.2 origin ``{id, type}``; T§5.3 second example)."""
+    """Promote the deployment of ``origin`` (the previous stage) to ``target`` ([release-flow] origin ``{id, type}``; [release-flow] second example)."""
     kind = target.get("type") or "service"
     return release_node("deployment", {"id": origin, "type": kind}, {"id": target["id"], "type": kind}, condition)
 
 
 def job_run(job_id, condition="success"):
-    """A ``JobRun`` node that waits for the job to succeed (T§5.2 ``JobRun {jobId}``, ``condition: "success"``)."""
+    """A ``JobRun`` node that waits for the job to succeed ([release-flow] ``JobRun {jobId}``, ``condition: "success"``)."""
     node = {"kind": "JobRun", "spec": {"jobId": job_id}}
     if condition:
         node["condition"] = condition
@@ -256,7 +264,7 @@ def job_run(job_id, condition="success"):
 def _release_phase_steps(release_phase, release_to_job):
     """The Heroku release phase (A7): give the job the new code and wait for it to be running
     (``Release`` with ``condition: "running"``), then run it and wait for success (``JobRun`` with
-    ``condition: "success"``): the documented "build promotion with database migration" order (T§5.3)."""
+    ``condition: "success"``): the documented "build promotion with database migration" order ([release-flow])."""
     if not release_phase:
         return []
     job = {"id": release_phase["job"], "type": "job"}
@@ -264,18 +272,18 @@ def _release_phase_steps(release_phase, release_to_job):
 
 
 def build_release_flow(build_service, branch, targets, build="latest", release_phase=None):
-    """The development flow (DESIGN.md): deploy the latest build of ``branch`` from ``build_service``
+    """The development flow (docs/mapping.md): deploy the latest build of ``branch`` from ``build_service``
     to the stage's deployment services, after the optional release-phase job.
 
     ``targets``: ``[{"id", "type": "service"|"job"}]``; ``release_phase``: ``{"job": id}``.
-    One sequential Workflow (T§5.3: the documented flows are a Workflow of ``Release`` steps)."""
+    One sequential Workflow ([release-flow]: the documented flows are a Workflow of ``Release`` steps)."""
     steps = _release_phase_steps(release_phase, lambda job: build_release(build_service, branch, job, build, condition="running"))
     steps.extend(build_release(build_service, branch, target, build) for target in targets)
     return workflow(steps)
 
 
 def promote_release_flow(targets, release_phase=None):
-    """The staging / production flow (DESIGN.md): promote each target's ``origin`` from the stage
+    """The staging / production flow (docs/mapping.md): promote each target's ``origin`` from the stage
     before, after the optional release-phase job (``{"job": id, "origin": id}``)."""
     steps = _release_phase_steps(release_phase, lambda job: promote_release(release_phase["origin"], job, condition="running"))
     steps.extend(promote_release(target["origin"], target) for target in targets)
@@ -283,12 +291,12 @@ def promote_release_flow(targets, release_phase=None):
 
 
 def empty_release_flow():
-    """A release flow with nothing to do: what ``state: absent`` writes (there is no DELETE, E§H, A8)."""
+    """A release flow with nothing to do: what ``state: absent`` writes (there is no DELETE, [API], A8)."""
     return workflow([])
 
 
 def release_flow_body(spec, triggers=None, arguments=None, concurrency_policy=None, paused=None):
-    """A ``POST …/release-flows/{stage}`` body (T§6.1, SDK ``UpdateReleaseFlowRequest``)."""
+    """A ``POST …/release-flows/{stage}`` body ([release-flow API], SDK ``UpdateReleaseFlowRequest``)."""
     body = {"apiVersion": API_VERSION, "spec": copy.deepcopy(spec)}
     if triggers is not None:
         body["triggers"] = copy.deepcopy(triggers)
@@ -305,7 +313,7 @@ def release_flow_body(spec, triggers=None, arguments=None, concurrency_policy=No
 
 
 def release_flow_view(current):
-    """A ``GET …/release-flows/{stage}`` answer in the shape of ``release_flow_body`` (T§6.2).
+    """A ``GET …/release-flows/{stage}`` answer in the shape of ``release_flow_body`` ([release-flow API]).
 
     The GET carries ``concurrencyPolicy`` and ``paused`` both at the top level and in ``options``;
     ``options`` wins when present."""

@@ -177,7 +177,7 @@ BACKUP = BACKUPS + "/{backup}"
 RESTORE = BACKUP + "/restore"
 RESTORES = BACKUP + "/restores"
 
-# Backup, import and restore statuses (ENDPOINTS.md 0.3; GetAddonBackupsResponseBackup.status).
+# Backup, import and restore statuses (the SDK's GetAddonBackupsResponseBackup.status).
 DONE = "completed"
 RUNNING = ("scheduled", "in-progress", "aborting")
 FAILED = ("failed", "aborted", "not-supported")
@@ -302,7 +302,7 @@ class AddonImport(NorthflankResource):
         else:
             self.fail("import %r has not been started yet: set connection_string or import_url to start it" % self.name)
         self.client.post(IMPORT, body, **self.route())
-        # The import answers without an ID (ENDPOINTS.md F): the backup is found by its name.
+        # The import answers without an ID (https://northflank.com/docs/v1/api/addons/import-addon-backup): the backup is found by its name.
         backup = self.find_backup()
         if backup is None:
             self.fail("Northflank accepted import %r into addon %r but lists no backup of that name" % (self.name, p["addon"]))

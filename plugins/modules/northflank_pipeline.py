@@ -261,7 +261,7 @@ class Pipeline(NorthflankResource):
         return derive_id(self.template_name)
 
     def validate(self):
-        # The GET and template-node name rules disagree (TEMPLATES.md 4.5): use their intersection.
+        # The GET and template-node name rules disagree (create-template and get-pipeline API pages; docs/assumptions.md A10): use their intersection.
         error = check_name(self.params["name"], "pipeline", max_len=39)
         if error:
             return error
@@ -397,7 +397,7 @@ class Pipeline(NorthflankResource):
                       template=self.extra["template"], template_run=self.extra["template_run"])
 
     def absent(self):
-        """Delete the template; the pipeline cannot be deleted through the API (ENDPOINTS.md H)."""
+        """Delete the template; the pipeline cannot be deleted through the API (the API has no pipeline DELETE; docs/assumptions.md A12)."""
         check = self.module.check_mode
         result = dict(changed=False)
         template = self.find_template()

@@ -273,7 +273,7 @@ class ReleaseFlow(NorthflankResource):
 
     @property
     def route(self):
-        # Lower case on the path (TEMPLATES.md 6.2, assumption A5 of docs/northflank-spec-assumptions.md).
+        # Lower case on the path (the release-flow API examples; assumption A5 of docs/assumptions.md).
         return dict(project=self.params["project"], pipeline=self.params["pipeline"], stage=stage_key(self.params["stage"]))
 
     def validate(self):
@@ -326,7 +326,7 @@ class ReleaseFlow(NorthflankResource):
 
     def write(self, body):
         self.client.post(FLOW, body, **self.route)
-        # The answer is undocumented ("200 OK: success", TEMPLATES.md 6.1): read the flow back.
+        # The answer is undocumented ("200 OK: success" on the update-release-flow API page): read the flow back.
         return self.client.get(FLOW, **self.route)
 
     def create(self, body):

@@ -284,7 +284,7 @@ APPLIES = {
 }
 KIND_OPTIONS = set().union(*APPLIES.values())
 INTERNAL_KEYS = ("id", "branch", "buildSHA", "buildId")
-# What Northflank uses when no build plan is given (ENDPOINTS.md section A).
+# What Northflank uses when no build plan is given (https://northflank.com/docs/v1/api/misc/list-plans).
 DEFAULT_BUILD_PLAN = "nf-compute-400-16"
 
 

@@ -4,41 +4,43 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import mapping as m
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import rules
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import unit_record, verify_record
 
 
 def test_heroku_names_are_kept_when_valid():
     renamed = []
-    assert m.northflank_name("acme-web", "project", renamed) == "acme-web"
+    assert rules.northflank_name("acme-web", "project", renamed) == "acme-web"
     assert renamed == []
 
 
 def test_long_names_are_shortened_deterministically_and_reported():
     renamed = []
     base = "a-very-long-heroku-application-name-for-billing"
-    first = m.northflank_name(base, "project", renamed)
+    first = rules.northflank_name(base, "project", renamed)
     assert len(first) <= 39
-    assert first == m.northflank_name(base, "project")
-    assert first != m.northflank_name(base + "-2", "project")  # distinct long names stay distinct
+    assert first == rules.northflank_name(base, "project")
+    assert first != rules.northflank_name(base + "-2", "project")  # distinct long names stay distinct
     assert renamed == [{"kind": "project", "heroku": base, "northflank": first}]
 
 
 @pytest.mark.parametrize("base,expected", [("web_1", "web-1"), ("Worker", "worker"), ("1web", "a-1web"), ("ab", "ab-app")])
 def test_names_northflank_would_reject_are_fixed(base, expected):
-    assert m.northflank_name(base, "service") == expected
+    assert rules.northflank_name(base, "service") == expected
 
 
 def test_unknown_stack_is_a_clear_error_naming_the_unit_and_the_fix():
-    with pytest.raises(m.MappingError) as err:
-        m.builder_for("cedar-14", {"heroku-24": "HEROKU_24"}, "acme-web")
+    with pytest.raises(rules.MappingError) as err:
+        rules.builder_for("cedar-14", {"heroku-24": "HEROKU_24"}, "acme-web")
     assert "acme-web" in str(err.value) and "cedar-14" in str(err.value) and "herokumigrate_builder" in str(err.value)
-    assert m.builder_for("heroku-24", {"heroku-24": "HEROKU_24"}, "acme-web") == "HEROKU_24"
+    assert rules.builder_for("heroku-24", {"heroku-24": "HEROKU_24"}, "acme-web") == "HEROKU_24"
 
 
 def test_dyno_sizes_are_looked_up_case_insensitively():
-    assert m.plan_for("Standard-1X", {"standard-1x": "nf-compute-20"}, "u") == "nf-compute-20"
-    with pytest.raises(m.MappingError):
-        m.plan_for("performance-xxl", {"standard-1x": "nf-compute-20"}, "u")
+    assert rules.plan_for("Standard-1X", {"standard-1x": "nf-compute-20"}, "u") == "nf-compute-20"
+    with pytest.raises(rules.MappingError):
+        rules.plan_for("performance-xxl", {"standard-1x": "nf-compute-20"}, "u")
 
 
 INFO = {
@@ -48,14 +50,14 @@ INFO = {
 
 
 def test_runtime_variables_follow_the_documented_rule():
-    assert m.runtime_variables(INFO, {}, port=8080) == {"SECRET_KEY": "s", "DATABASE_URL": "postgres://x", "EMPTY": "", "PORT": "8080"}
-    assert m.runtime_variables(INFO, {"addon_vars": "drop", "keep": ["HEROKU_APP_NAME"], "drop": ["EMPTY"], "set": {"NEW": "1"}}) == {
+    assert rules.runtime_variables(INFO, {}, port=8080) == {"SECRET_KEY": "s", "DATABASE_URL": "postgres://x", "EMPTY": "", "PORT": "8080"}
+    assert rules.runtime_variables(INFO, {"addon_vars": "drop", "keep": ["HEROKU_APP_NAME"], "drop": ["EMPTY"], "set": {"NEW": "1"}}) == {
         "SECRET_KEY": "s", "HEROKU_APP_NAME": "a", "NEW": "1"}
 
 
 def test_dropped_variables_lists_names_only():
-    assert m.dropped_variables(INFO, {}) == ["HEROKU_APP_NAME", "PORT"]
-    assert m.dropped_variables({"config_var_classes": INFO["config_var_classes"]}, {"addon_vars": "drop"}) == [
+    assert rules.dropped_variables(INFO, {}) == ["HEROKU_APP_NAME", "PORT"]
+    assert rules.dropped_variables({"config_var_classes": INFO["config_var_classes"]}, {"addon_vars": "drop"}) == [
         "DATABASE_URL", "HEROKU_APP_NAME", "PORT"]
 
 
@@ -90,7 +92,7 @@ POSTGRES = {"name": "postgresql-1", "service": "heroku-postgresql", "plan": "her
 
 
 def test_single_dyno_is_one_combined_service_with_two_independent_copies_of_the_variables():
-    plan, secrets = m.plan_unit("hello", "app", app_info("hello", [("web", 2, "basic")], domains=["www.hello.example"]), SETTINGS)
+    plan, secrets = plan_unit("hello", "app", app_info("hello", [("web", 2, "basic")], domains=["www.hello.example"]), SETTINGS)
     assert plan["scenario"] == "single_dyno"
     assert plan["project"] == {"name": "hello", "region": "us-east1", "description": "Migrated from Heroku app hello"}
     (service,) = plan["services"]
@@ -110,7 +112,7 @@ def test_single_dyno_is_one_combined_service_with_two_independent_copies_of_the_
 def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_group():
     info = app_info("shop", [("web", 2, "standard-2X"), ("worker", 1, "standard-1X")], process_types={"release": "rake db:migrate"},
                     addons=[POSTGRES], jobs=[{"command": "rake sync", "schedule": "*/10 * * * *", "dyno_size": "Standard-1X"}])
-    plan, secrets = m.plan_unit("shop", "app", info, SETTINGS)
+    plan, secrets = plan_unit("shop", "app", info, SETTINGS)
     build, web, worker = plan["services"]
     assert (build["type"], build["name"], build["build_rules"]) == ("build", "shop-builder", {"branches": ["main"], "pull_requests": []})
     assert secrets[build["build_arguments_ref"]] == {"SECRET_KEY": "value-shop", "DATABASE_URL": "postgres://db/shop"}
@@ -129,7 +131,7 @@ def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_grou
 
 def test_shared_addons_are_created_by_their_owner_only():
     shared = dict(POSTGRES, owning_app="other", owned_by_other_app=True)
-    plan = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")], addons=[shared]), SETTINGS)[0]
+    plan = plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")], addons=[shared]), SETTINGS)[0]
     assert plan["addons"] == []
     assert any("owned by other" in s["why"] for s in plan["skipped"])
 
@@ -141,7 +143,7 @@ def pipeline_info():
 
 
 def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
-    plan, secrets = m.plan_unit("api", "pipeline", pipeline_info(), SETTINGS)
+    plan, secrets = plan_unit("api", "pipeline", pipeline_info(), SETTINGS)
     assert plan["project"]["name"] == "api"
     assert plan["pipeline"]["stages"] == {"staging": {"services": ["api-staging-web", "api-staging-worker"], "jobs": [], "addons": []},
                                           "production": {"services": ["api-prod-web", "api-prod-worker"], "jobs": [], "addons": []}}
@@ -156,26 +158,26 @@ def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
 
 def test_missing_repository_names_the_unit_and_the_setting():
     settings = dict(SETTINGS, repository_default={})
-    with pytest.raises(m.MappingError) as err:
-        m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)
+    with pytest.raises(rules.MappingError) as err:
+        plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)
     assert "hello" in str(err.value) and "herokumigrate_repositories" in str(err.value)
 
 
 def test_unsupported_units_are_refused_with_their_reason():
     info = dict(app_info("box", []), migration={"scenario": "unsupported", "reason": "container-registry app"})
-    with pytest.raises(m.MappingError, match="container-registry"):
-        m.plan_unit("box", "app", info, SETTINGS)
+    with pytest.raises(rules.MappingError, match="container-registry"):
+        plan_unit("box", "app", info, SETTINGS)
 
 
 @pytest.mark.parametrize("host,apexes,expected", [
     ("www.acme.com", None, ("acme.com", "www")), ("acme.com", None, ("acme.com", "@")),
     ("shop.acme.co.uk", ["acme.co.uk"], ("acme.co.uk", "shop")), ("a.b.acme.com", None, ("acme.com", "a.b"))])
 def test_domain_parts(host, apexes, expected):
-    assert m.domain_parts(host, apexes) == expected
+    assert rules.domain_parts(host, apexes) == expected
 
 
 def test_unit_record_names_what_each_task_did_without_values():
-    plan = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
+    plan = plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
     results = {
         "project": {"changed": True, "diff": {"before": {}, "after": {"name": "hello"}}},
         "services": {"results": [{"changed": True, "diff": {"before": {"instances": 1}}, "changed_paths": ["deployment.instances"],
@@ -184,19 +186,19 @@ def test_unit_record_names_what_each_task_did_without_values():
                                  "dns_records": [{"type": "TXT", "name": "nfverify.hello.example", "value": "t"}],
                                  "pending": [{"name": "www", "reason": "publish the CNAME record"}]}]},
     }
-    record = m.unit_record(plan, results, "migrate")
+    record = unit_record(plan, results, "migrate")
     assert record["status"] == "migrated" and record["changed"] == 2
     assert [(r["kind"], r["name"], r["action"]) for r in record["resources"]] == [
         ("project", "hello", "created"), ("services", "hello", "updated"), ("domains", "hello.example", "unchanged")]
     assert record["dns_records"][0]["type"] == "TXT"
     assert "www.hello.example: publish the CNAME record" in record["todo"]
-    assert m.unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
-    failed = m.unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
+    assert unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
+    failed = unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
     assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
 
 
 def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_builds():
-    plan = m.plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")]), SETTINGS)[0]
+    plan = plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("worker", 1, "basic")]), SETTINGS)[0]
     assert plan["git_mirrors"] == [{"app": "shop", "source_url": "https://git.heroku.com/shop.git", "target_url": "https://github.com/acme/shop",
                                     "branch": "main", "branches": ["main:main", "master:main"]}]
     # without herokumigrate_git_mirror the mirror stays a to-do
@@ -205,24 +207,24 @@ def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_
     settings = dict(SETTINGS, git_mirror=True, git_source_url="http://127.0.0.1:5000/git/{app}.git", git_source_branches=["trunk"],
                     repositories={"hello": {"url": "https://github.com/acme/hello", "branch": "prod", "push_url": "git@github.com:acme/hello.git"}},
                     repository_default=dict(SETTINGS["repository_default"], push_url="file:///srv/git/{app}.git"))
-    hello = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)[0]
+    hello = plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), settings)[0]
     assert hello["git_mirrors"] == [{"app": "hello", "source_url": "http://127.0.0.1:5000/git/hello.git", "target_url": "git@github.com:acme/hello.git",
                                      "branch": "prod", "branches": ["trunk:prod"]}]
     assert not [t for t in hello["todo"] if "mirror" in t]
     assert hello["services"][0]["vcs"]["project_url"] == "https://github.com/acme/hello"  # Northflank still builds from url
-    pipeline = m.plan_unit("api", "pipeline", pipeline_info(), settings)[0]
+    pipeline = plan_unit("api", "pipeline", pipeline_info(), settings)[0]
     assert [(g["app"], g["target_url"]) for g in pipeline["git_mirrors"]] == [
         ("api-staging", "file:///srv/git/api-staging.git"), ("api-prod", "file:///srv/git/api-prod.git")]  # not the review app
 
 
 def test_the_record_shows_each_mirror_and_an_empty_repository_as_a_to_do():
     settings = dict(SETTINGS, git_mirror=True)
-    plan = m.plan_unit("api", "pipeline", pipeline_info(), settings)[0]
+    plan = plan_unit("api", "pipeline", pipeline_info(), settings)[0]
     staging, prod = plan["git_mirrors"]
     results = {"git_mirrors": {"results": [
         {"changed": True, "status": "mirrored", "changed_refs": ["refs/heads/main"], "item": staging},
         {"changed": False, "status": "empty", "changed_refs": [], "item": dict(prod, target_url="https://x:tok3n@github.com/acme/api-prod")}]}}
-    record = m.unit_record(plan, results, "migrate")
+    record = unit_record(plan, results, "migrate")
     assert [(r["kind"], r["name"], r["action"], r["changed_paths"]) for r in record["resources"]] == [
         ("git_mirrors", "api-staging", "mirrored", ["refs/heads/main"]), ("git_mirrors", "api-prod", "empty", [])]
     assert record["changed"] == 1
@@ -230,20 +232,20 @@ def test_the_record_shows_each_mirror_and_an_empty_repository_as_a_to_do():
                               "https://x:********@github.com/acme/api-prod, branch main, yourself"]
     again = {"git_mirrors": {"results": [{"changed": False, "status": "up_to_date", "item": staging},
                                          {"changed": True, "status": "would_mirror", "changed_refs": ["refs/heads/main"], "item": prod}]}}
-    assert [r["action"] for r in m.unit_record(plan, again, "plan")["resources"]] == ["up to date", "would mirror"]
+    assert [r["action"] for r in unit_record(plan, again, "plan")["resources"]] == ["up to date", "would mirror"]
 
 
 def test_verify_record_tells_verified_attention_and_drift_with_reasons():
-    plan = m.plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
+    plan = plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
     converged = {"project": {"changed": False}, "services": {"results": [{"changed": False, "item": {"name": "hello"}}]}}
-    record = m.unit_record(plan, converged, "verify")
+    record = unit_record(plan, converged, "verify")
     assert record["status"] == "planned" and record["mode"] == "verify"
     running = {"services": {"results": [{"item": {"name": "hello", "type": "combined"},
                                          "services": [{"status": {"build": {"status": "SUCCESS"}, "deployment": {"status": "COMPLETED"}}}]}]},
                "addons": {"results": [{"item": {"name": "hello-postgresql"}, "addon": {"status": "running"}}]},
                "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "verified"},
                                         "subdomains": [{"name": "www", "fullName": "www.hello.example", "verified": True}]}]}}
-    verified = m.verify_record(record, running)
+    verified = verify_record(record, running)
     assert (verified["status"], verified["reasons"]) == ("verified", [])
     assert [(c["kind"], c["name"], c["state"], c["ok"]) for c in verified["runtime"]] == [
         ("services", "hello", "build SUCCESS", True), ("services", "hello", "deployment COMPLETED", True),
@@ -252,16 +254,16 @@ def test_verify_record_tells_verified_attention_and_drift_with_reasons():
     waiting = {"services": {"results": [{"item": {"name": "hello", "type": "combined"}, "services": [{"status": {"deployment": {"status": "IN_PROGRESS"}}}]}]},
                "addons": {"results": [{"item": {"name": "hello-redis"}, "addon": {"status": "allocating"}}]},
                "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "pending"}}]}}
-    attention = m.verify_record(record, waiting)
+    attention = verify_record(record, waiting)
     assert attention["status"] == "attention"
     assert attention["reasons"] == ["service hello has no build yet: push to its branch or start a build",
                                     "service hello: deployment is IN_PROGRESS, not COMPLETED",
                                     "addon hello-redis is allocating, not running", "domain hello.example is not verified: publish its TXT record"]
     scaled = {"services": {"results": [{"changed": True, "diff": {"before": {"instances": 3}}, "changed_paths": ["deployment.instances"],
                                         "item": {"name": "hello"}}]}}
-    drift = m.verify_record(m.unit_record(plan, scaled, "verify"), waiting)
+    drift = verify_record(unit_record(plan, scaled, "verify"), waiting)
     assert drift["status"] == "drift" and drift["reasons"][0] == "services hello: would update (deployment.instances)"
-    missing = m.verify_record(record, {"services": {"results": [{"item": {"name": "hello"}, "services": []}]}})
+    missing = verify_record(record, {"services": {"results": [{"item": {"name": "hello"}, "services": []}]}})
     assert missing["reasons"] == ["service hello does not exist"] and missing["status"] == "drift"
     unsupported = dict(record, status="unsupported")
-    assert m.verify_record(unsupported, running) is unsupported
+    assert verify_record(unsupported, running) is unsupported

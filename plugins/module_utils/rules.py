@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# Copyright: herokumigrate.northflank contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Heroku -> Northflank mapping rules, in one place, as pure functions: how a unit is classified
+(its scenario, or why it is refused), how Heroku names become Northflank names, the tables (plans,
+regions, builders), which config vars are copied, and how domains split. docs/mapping.md states them.
+
+No I/O here: unit-tested directly. plan.py composes a unit's resources from these rules;
+records.py turns what the modules did into the report's records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+
+# Variables Heroku sets itself (dyno metadata, review apps, the runtime): the target platform provides its own.
+# WEB_CONCURRENCY is not among them: buildpacks only default it, so a config var of that name is the user's choice.
+HEROKU_MANAGED_PREFIXES = ("HEROKU_",)
+HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "STACK")
+# Pipeline stages that are migrated (docs/mapping.md); apps coupled in the others (review apps, test) are ephemeral.
+STAGES = ("development", "staging", "production")
+
+
+class MappingError(ValueError):
+    """Input the rules cannot map; the message names the unit, the value and the fix."""
+
+
+# Northflank's name rules (its API reference: the name pattern and length of each resource): the longest name per kind.
+MAX_NAME = {"project": 39, "service": 54, "job": 52, "addon": 39, "secret_group": 100, "pipeline": 39}
+_NAME_CHARS = re.compile(r"[^a-z0-9-]+")
+
+
+def northflank_name(base, kind, renamed=None):
+    """A valid Northflank name for ``base``: lower-case, safe characters, and if too long, cut and
+    given a short hash of the full name so that two long names stay distinct and re-runs agree."""
+    clean = _NAME_CHARS.sub("-", base.lower()).strip("-")
+    clean = re.sub("-{2,}", "-", clean)
+    if not clean or not clean[0].isalpha():
+        clean = "a-" + clean
+    limit = MAX_NAME[kind]
+    if len(clean) < 3:
+        clean = (clean + "-app")[:limit]
+    if len(clean) > limit:
+        digest = hashlib.sha1(base.encode("utf-8")).hexdigest()[:6]
+        clean = clean[:limit - 7].rstrip("-") + "-" + digest
+    if renamed is not None and clean != base:
+        renamed.append(dict(kind=kind, heroku=base, northflank=clean))
+    return clean
+
+
+def lookup(table, key, what, unit, option):
+    """``table[key]`` or a clear error naming the unit and the override that fixes it."""
+    if key in table:
+        return table[key]
+    known = ", ".join(sorted(str(k) for k in table))
+    raise MappingError("%s: no Northflank %s for Heroku %r (known: %s); set %s for this unit" % (unit, what, key, known, option))
+
+
+def builder_for(stack, table, unit):
+    """The buildpack builder for a Heroku stack; a retired or unknown stack is an error unless overridden."""
+    return lookup(table, stack, "buildpack builder", unit, "herokumigrate_builder")
+
+
+def plan_for(size, table, unit):
+    return lookup(table, (size or "").lower(), "compute plan", unit, "herokumigrate_plans (or herokumigrate_plan)")
+
+
+def region_for(region, table, unit):
+    return lookup(table, region, "region", unit, "herokumigrate_region")
+
+
+def keeps_variable(name, cls, rule):
+    """Whether a config var is copied, by the documented rule (docs/mapping.md):
+
+    - variables Heroku sets itself (``heroku`` class: PORT, DYNO, HEROKU_*...) are dropped unless
+      listed in ``rule["keep"]``;
+    - add-on variables are kept by default, so the app keeps reaching its Heroku add-ons until
+      their data moves; ``rule["addon_vars"] == "drop"`` leaves them out;
+    - names in ``rule["drop"]`` are dropped."""
+    if name in (rule.get("drop") or []):
+        return False
+    if cls == "heroku":
+        return name in (rule.get("keep") or [])
+    return not (cls == "addon" and rule.get("addon_vars") == "drop")
+
+
+def runtime_variables(info, rule, port=None):
+    """The variables to set on Northflank: the kept config vars, ``rule["set"]`` on top, and ``PORT``
+    set to the web port, since Northflank does not promise to inject it."""
+    classes = info.get("config_var_classes") or {}
+    out = dict((k, v) for k, v in (info.get("config_vars") or {}).items() if keeps_variable(k, classes.get(k, "user"), rule))
+    out.update(rule.get("set") or {})
+    if port:
+        out["PORT"] = str(port)
+    return out
+
+
+def dropped_variables(info, rule):
+    """Names of the config vars left out (for the report: names only, never values)."""
+    return sorted(k for k, cls in (info.get("config_var_classes") or {}).items() if not keeps_variable(k, cls, rule))
+
+
+# -- the unit's parts ------------------------------------------------------------------------
+WEB = "web"
+WEB_PORT_NAME = "web"
+
+
+def addon_type_for(service, settings):
+    """The Northflank addon type of a Heroku add-on service, or None (kept as config vars only)."""
+    return (settings.get("addon_types") or {}).get(service)
+
+
+def repository_for(app, settings, unit):
+    """The Git repository Northflank builds the app from: per app, or a default with ``{app}`` in its URL."""
+    repos = settings.get("repositories") or {}
+    repo = repos.get(app) or {}
+    default = settings.get("repository_default") or {}
+    url = repo.get("url") or (default.get("url") or "").replace("{app}", app)
+    if not url:
+        raise MappingError("%s: no Git repository for Heroku app %s: Northflank builds from Git. Mirror the Heroku Git "
+                           "repository to your Git service and set herokumigrate_repositories['%s'].url "
+                           "(or herokumigrate_repository_default.url with {app})" % (unit, app, app))
+    return dict(project_url=url, project_type=repo.get("type") or default.get("type") or "github",
+                account_login=repo.get("account_login") or default.get("account_login"),
+                branch=repo.get("branch") or default.get("branch") or "main")
+
+
+def git_mirror_for(info, settings, unit):
+    """Where the app's Heroku Git repository is mirrored (heroku_git_mirror's options): from its
+    ``git_url`` (or ``git_source_url`` with ``{app}``, for another Heroku Git host) to the
+    repository's ``push_url`` (else its ``url``), Heroku's ``main`` or ``master`` (``git_source_branches``,
+    first found wins) becoming the branch Northflank builds."""
+    app = info["app"]["name"]
+    repo = repository_for(app, settings, unit)
+    entry = (settings.get("repositories") or {}).get(app) or {}
+    default = settings.get("repository_default") or {}
+    target = entry.get("push_url") or (default.get("push_url") or "").replace("{app}", app) or repo["project_url"]
+    source = (settings.get("git_source_url") or "").replace("{app}", app) or info["app"]["git_url"]
+    branches = settings.get("git_source_branches") or ["main", "master"]
+    return dict(app=app, source_url=source, target_url=target, branch=repo["branch"],
+                branches=["%s:%s" % (b, repo["branch"]) for b in branches])
+
+
+def domain_parts(hostname, apexes):
+    """``("shop.acme.com" -> ("acme.com", "shop"))``: the registered domain and the subdomain. A
+    user-given apex list wins (for public suffixes such as co.uk); else the last two labels."""
+    for apex in sorted(apexes or [], key=len, reverse=True):
+        if hostname == apex:
+            return apex, "@"
+        if hostname.endswith("." + apex):
+            return apex, hostname[:-len(apex) - 1]
+    labels = hostname.split(".")
+    if len(labels) <= 2:
+        return hostname, "@"
+    return ".".join(labels[-2:]), ".".join(labels[:-2])
+
+
+# -- classification: the scenario of a unit, decided here and only here ----------------------
+def cron_from_heroku_schedule(every, at):
+    """Heroku Scheduler's ``every`` (10, 60, 1440 minutes) and ``at`` (minutes) as a UTC cron line."""
+    every, at = int(every), int(at or 0)
+    if every == 10:
+        return "*/10 * * * *"
+    if every == 60:
+        return "%d * * * *" % (at % 60)
+    if every == 1440:
+        return "%d %d * * *" % (at % 60, at // 60)
+    raise ValueError("unknown Heroku Scheduler interval: every %s minutes" % every)
+
+
+def classify_config_vars(config_vars, attachments):
+    """``{name: "user" | "addon" | "heroku"}``: who owns each variable.
+
+    Add-on variables are the config var names the app's attachments set (docs/heroku-discovery.md)."""
+    addon_vars = set()
+    for attachment in attachments:
+        addon_vars.update(attachment.get("config_vars") or [])
+    out = {}
+    for key in config_vars:
+        if key in addon_vars:
+            out[key] = "addon"
+        elif key in HEROKU_MANAGED_NAMES or key.startswith(HEROKU_MANAGED_PREFIXES):
+            out[key] = "heroku"
+        else:
+            out[key] = "user"
+    return out
+
+
+def process_types_of(info):
+    """The long-running process types of an app: its formation, without the release phase."""
+    return [f["type"] for f in info["formation"] if f["type"] != "release"]
+
+
+def classify_app(info):
+    """The ``migration`` block: the scenario, or ``unsupported`` with the reason."""
+    app = info["app"]
+    types = process_types_of(info)
+    warnings = []
+    if app["stack"] == "container" or app["build_stack"] == "container":
+        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild",
+                    process_types=types, warnings=warnings)
+    if not types:
+        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate",
+                    process_types=types, warnings=warnings)
+    if app["space"]:
+        warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
+    if (info.get("scheduler") or {}).get("available") is False:
+        warnings.append("scheduler jobs unknown: " + info["scheduler"].get("reason", ""))
+    scenario = "pipeline" if info["pipeline"] else ("single_dyno" if len(types) == 1 else "multi_dyno")
+    return dict(scenario=scenario, reason=None, process_types=types, warnings=warnings)
+
+
+def classify_pipeline(info):
+    """The ``migration`` block of a pipeline. Only apps of the migrated stages (development, staging,
+    production) count; review and test apps are ephemeral, reported in ``warnings`` and left out."""
+    apps = [a for a in info["apps"] if (a.get("pipeline") or {}).get("stage") in STAGES]
+    warnings = ["%s (stage %s) is not migrated: review and test apps are ephemeral"
+                % (a["app"]["name"], (a.get("pipeline") or {}).get("stage")) for a in info["apps"] if a not in apps]
+    regions = sorted(set(a["app"]["region"] for a in apps if a["app"]["region"]))
+    if not apps:
+        return dict(scenario="unsupported", reason="pipeline has no apps in a development, staging or production stage",
+                    region=None, warnings=warnings)
+    if len(regions) > 1:
+        return dict(scenario="unsupported", reason="pipeline spans several regions (%s): a Northflank project has one region"
+                    % ", ".join(regions), region=None, warnings=warnings)
+    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in apps if a["migration"]["scenario"] == "unsupported"]
+    if refused:
+        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused),
+                    region=regions[0] if regions else None, warnings=warnings)
+    return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None, warnings=warnings)
