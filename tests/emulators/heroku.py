@@ -202,6 +202,8 @@ class HerokuEmulator(Emulator):
         self.get("/apps/{app}/oci-images/{oci_image}", lambda req: [self.pick(req, "oci_image", self.data(req)["oci_images"], "OCI image")])
         self.collection("/apps/{app}/builds", "build", per_app("builds"), "build", ranges=("id", "started_at"))
         self.collection("/apps/{app}/formation", "formation", per_app("formation"), "process type ({value})")
+        self.api("PATCH", "/apps/{app}/formation", self.update_formation)
+        self.api("PATCH", "/apps/{app}/formation/{formation}", self.update_process_type)
         # buildpack installations have no id to range over: always the whole list, in order
         self.get("/apps/{app}/buildpack-installations", per_app("buildpack_installations"))
         for path, param, noun in (("domains", "domain", "domain"), ("sni-endpoints", "sni_endpoint", "SNI endpoint"),
@@ -343,18 +345,60 @@ class HerokuEmulator(Emulator):
                 addon["plan"] = self.by_id("plans", addon["plan"]["id"])
         return out
 
-    # -- the one write -------------------------------------------------------------------------
-    def update_app(self, req: Request) -> dict:
-        """Maintenance mode, the one thing the collection may change on Heroku (DESIGN.md: explicit opt-in)."""
-        app = self.app(req)
-        body = req.json()
-        errors = self.schema.check_request("PATCH", "/apps/{app}", body)
+    # -- the writes: the cut-over's freeze and restore, behind the collection's explicit opt-in -------------------
+    def write_body(self, req: Request, template: str) -> dict:
+        """The request body, checked against the link's schema; logged (these bodies hold no secret) so tests can see each write."""
+        try:
+            body = req.json()
+        except ValueError as exc:
+            raise HttpError(400, f"Invalid JSON: {exc}", "bad_request") from exc
+        self.log[-1]["body"] = body
+        errors = self.schema.check_request("PATCH", template, body)
         if errors:
             raise HttpError(422, "Invalid params: " + "; ".join(errors), "invalid_params")
+        return body
+
+    @staticmethod
+    def now() -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    def update_app(self, req: Request) -> dict:
+        """Maintenance mode (DESIGN.md: explicit opt-in). Renames and stack changes are not the collection's business."""
+        app = self.app(req)
+        body = self.write_body(req, "/apps/{app}")
         if set(body) != {"maintenance"}:
             raise HttpError(422, "This emulator changes `maintenance` only.", "invalid_params")
-        app.update(maintenance=body["maintenance"], updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        app.update(maintenance=body["maintenance"], updated_at=self.now())
         return app
+
+    def scale(self, req: Request, updates: list) -> list:
+        """Quantities of process types (by id or type), all checked before any is changed, as one batch."""
+        formation = self.data(req)["formation"]
+        found = []
+        for update in updates:
+            item = next((f for f in formation if update["type"] in (f["type"], f["id"])), None)
+            if item is None:
+                raise self.not_found(f"process type ({update['type']})", "formation")
+            if set(update) - {"type", "quantity"}:
+                raise HttpError(422, "This emulator changes `quantity` only.", "invalid_params")
+            if update.get("quantity", 0) < 0:
+                raise HttpError(422, "Quantity must be zero or more.", "invalid_params")
+            found.append((item, update))
+        stamp = self.now()
+        for item, update in found:
+            if "quantity" in update:
+                item.update(quantity=update["quantity"], updated_at=stamp)
+        return [item for item, _update in found]
+
+    def update_formation(self, req: Request) -> list:
+        """Batch update (``ps:scale``): ``{"updates": [{"type", "quantity"}]}``; answers the whole formation."""
+        body = self.write_body(req, "/apps/{app}/formation")
+        self.scale(req, body["updates"])
+        return self.data(req)["formation"]
+
+    def update_process_type(self, req: Request) -> dict:
+        body = self.write_body(req, "/apps/{app}/formation/{formation}")
+        return self.scale(req, [{"type": req.params["formation"], **body}])[0]
 
     # -- pagination ------------------------------------------------------------------------------
     def page(self, req: Request, items: list, accepted: tuple, view: Optional[Callable]) -> Response:
