@@ -60,6 +60,8 @@ attributes:
     support: full
     details: Maintenance mode and quantities before and after.
 notes:
+  - Unlike the other Heroku modules, this one needs an API key that may change the app (a collaborator's or team member's
+    with the deploy permission) when it is to write.
   - Scaling web dynos to zero while maintenance mode is on still shows Heroku's maintenance page; one-off dynos
     (C(heroku run), Scheduler jobs) are not stopped by either setting.
   - Writes go through C(PATCH /apps/{app}) with V({"maintenance": ...}) and one C(PATCH /apps/{app}/formation) with
@@ -205,6 +207,7 @@ def main():
         if module._diff:
             result["diff"] = dict(before=before, after=after)
         if writes and not module.params["allow_heroku_writes"]:
+            result["changed"] = False  # refused: nothing was (or would be) changed
             module.fail_json(msg="Refusing to write to Heroku app %s (%s): writes to Heroku are off; set %s to allow them"
                              % (app_name, "; ".join(changes), OPT_IN), api_requests=dict(client.counts), **result)
         if writes and not module.check_mode:

@@ -10,6 +10,10 @@ Three surfaces on one port, as three hosts on Heroku:
 - Heroku Scheduler's Dashboard API (particleboard.heroku.com) at ``/particleboard`` (BEHAVIOUR.md §9);
 - Heroku Git (git.heroku.com) at ``/git/<app>.git``: smart HTTP, basic auth with the API key as password.
 
+Writes (the cut-over's freeze and restore, behind the collection's opt-in): ``PATCH /apps/{app}`` (maintenance only),
+``PATCH /apps/{app}/formation`` (batch, quantities only) and ``PATCH /apps/{app}/formation/{formation}``; each body is
+checked against the link's schema and kept as ``body`` in the request log, whose ``writes`` counts them.
+
 Admin: ``GET|POST /_admin/rate-limit`` reads or sets ``{"size", "per_hour", "remaining"}`` of the bucket.
 Documented in docs/emulators.md ("Heroku emulator").
 """
