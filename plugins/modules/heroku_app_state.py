@@ -38,7 +38,7 @@ options:
     type: bool
   formation:
     description:
-      - Quantity wanted per process type (C(web), C(worker)...), for example V({"web": 0, "worker": 0}).
+      - "Quantity wanted per process type (C(web), C(worker)...), for example V({web: 0, worker: 0})."
       - Every type must be a process type of the app's formation; an unknown one fails before any write, naming the known ones.
       - Types not given keep their quantity, unless O(scale_all) is set.
     type: dict
@@ -55,17 +55,17 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads the app and reports what would change; sends no write.
+    description: Reads the app and reports what would change; sends no write.
   diff_mode:
     support: full
-    details: Maintenance mode and quantities before and after.
+    description: Maintenance mode and quantities before and after.
 notes:
   - Unlike the other Heroku modules, this one needs an API key that may change the app (a collaborator's or team member's
     with the deploy permission) when it is to write.
   - Scaling web dynos to zero while maintenance mode is on still shows Heroku's maintenance page; one-off dynos
     (C(heroku run), Scheduler jobs) are not stopped by either setting.
-  - Writes go through C(PATCH /apps/{app}) with V({"maintenance": ...}) and one C(PATCH /apps/{app}/formation) with
-    V({"updates": [{"type": ..., "quantity": ...}]}) for all changed types.
+  - Writes go through C(PATCH /apps/{app}) with body C(maintenance) and one C(PATCH /apps/{app}/formation) whose C(updates)
+    list C(type) and C(quantity) of every changed process type.
 """
 
 EXAMPLES = r"""

@@ -13,11 +13,11 @@ description:
   - Heroku installs extensions such as C(citext), C(pg_trgm) or C(hstore) in the schema C(heroku_ext) and puts that schema on
     its databases' C(search_path). A dump carries the schema, the extensions and the columns typed with them, but not the
     C(search_path), which is a setting of the database. After a restore elsewhere the types still resolve (they are
-    schema-qualified) but their operators and functions are not found, and PostgreSQL quietly falls back to C(text)'s:
+    schema-qualified) but their operators and functions are not found, and PostgreSQL quietly falls back to C(text)'s;
     a C(citext) column then compares case-sensitively, C(similarity()) is missing.
   - This module sets C(ALTER DATABASE <db> SET search_path = "$user", public, heroku_ext) (O(search_path)) on the target,
     only when the schema O(if_schema_exists) exists there and the database's setting is not already that. Idempotent.
-  - The setting applies to new sessions: restart the app (the cut-over switches it afterwards anyway). A setting of the
+  - The setting applies to new sessions; restart the app (the cut-over switches it afterwards anyway). A setting of the
     connecting role (C(ALTER ROLE ... SET search_path)) would override it; the module then warns.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -53,10 +53,10 @@ notes:
 attributes:
   check_mode:
     support: full
-    details: Reads the setting and reports what would change; alters nothing.
+    description: Reads the setting and reports what would change; alters nothing.
   diff_mode:
     support: full
-    details: The database's search_path setting before and after.
+    description: The database's search_path setting before and after.
 """
 
 EXAMPLES = r"""

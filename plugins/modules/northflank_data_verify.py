@@ -76,8 +76,9 @@ notes:
 attributes:
   check_mode:
     support: full
-    details: The module only reads; it runs the same in check mode.
+    description: The module only reads; it runs the same in check mode.
   diff_mode:
+    description: Reports no diff; it changes nothing.
     support: none
 """
 
