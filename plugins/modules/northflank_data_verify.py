@@ -16,7 +16,9 @@ description:
     checksum of the content: the sum, over all rows, of the MD5 of each row's text. The sum does not depend on the order of
     the rows, needs no sort and constant memory (one sequential scan per table), and a changed, missing or extra row changes
     it. Both sides are read with the same output settings (UTC, ISO dates, exact floats, hex bytea) in one read-only,
-    repeatable-read transaction each, source and target at the same time."
+    repeatable-read transaction each, source and target at the same time. Partitioned tables are compared partition by
+    partition; views are not data, and materialized views are not compared (a restore refreshes them, so they may rightly differ
+    from a stale source)."
   - Sequences are compared by their last value, extensions by name and schema (a different version is reported, not a failure),
     and the C(search_path) a new session gets (Heroku puts extensions such as citext in schema C(heroku_ext), found through it;
     see M(herokumigrate.northflank.northflank_data_search_path)).

@@ -8,10 +8,12 @@ pg_dump/pg_restore as the cut-over does, then verified through ansible-playbook 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -163,6 +165,8 @@ def test_the_connections_used_tls(postgres_server, databases, run):  # noqa: F81
 
 
 def test_no_secret_in_the_output(databases, run):
+    # psql's temporary service and password files are gone
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), "herokumigrate-psql-*"))
     output = run["result"].stdout + run["result"].stderr
     leaked = [line for line in output.splitlines() if MARKER in line]
     assert not leaked, "secrets printed:\n" + "\n".join(leaked[:5])
