@@ -109,6 +109,7 @@ def databases(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture im
         "target": server.url(TARGET_USER, TARGET_PASSWORD, "target8") + "?sslmode=require",
         "altered": server.url(TARGET_USER, TARGET_PASSWORD, "altered8") + "?sslmode=require",
         "wrong": server.url(SOURCE_USER, "wrong-NEVER-PRINT-10", SOURCE_DB) + "?sslmode=require",
+        "not_owner": server.url(SOURCE_USER, SOURCE_PASSWORD, "target8") + "?sslmode=require",
     }
     server.psql(SEED, url=url["source"])
     # as on Heroku: heroku_ext is on the database's search_path
