@@ -230,14 +230,21 @@ def oneline(text):
 class HerokuGitMirror(object):
     def __init__(self, module):
         self.module = module
-        self.p = module.params
-        self.key = self.p["api_token"] or os.environ.get(TOKEN_ENV)
-        self.secrets = [s for s in (self.key, self.p["target_token"]) if s]
+        self.params = module.params
         self.api_requests = {}
+        if not HAS_REQUESTS:
+            module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        # The Platform API client, also the one source of the API key, which Heroku Git takes as password.
+        try:
+            self.client = client_from_params(self.params)
+        except HerokuError as exc:
+            module.fail_json(msg=exc.message, api_requests=self.api_requests)
+        self.key = self.client.token
+        self.secrets = [secret for secret in (self.key, self.params["target_token"]) if secret]
         self.git_bin = None
         self.tmp = None
         self.source = None
-        self.target = self.p["target_url"]
+        self.target = self.params["target_url"]
         self.ssh_env = None
 
     # -- output -------------------------------------------------------------------------------
@@ -247,7 +254,7 @@ class HerokuGitMirror(object):
     def finish(self, changed, status, refs=None, notes=None):
         refs = refs or []
         moved = [r for r in refs if r["action"] != "unchanged"]
-        app, target = self.p["app"], redact_url(self.target)
+        app, target = self.params["app"], redact_url(self.target)
         if status == "empty":
             msg = ("The Heroku Git repository of %s is empty: the app was deployed without git push (Builds API, GitHub "
                    "integration or container registry). Nothing to mirror; push its source to %s yourself." % (app, target))
@@ -271,16 +278,16 @@ class HerokuGitMirror(object):
         config = []
         env = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"}
         if remote == "source":
-            config += ["credential.helper=", "http.lowSpeedLimit=1", "http.lowSpeedTime=%d" % max(1, self.p["timeout"])]
-            if not self.p["validate_certs"]:
+            config += ["credential.helper=", "http.lowSpeedLimit=1", "http.lowSpeedTime=%d" % max(1, self.params["timeout"])]
+            if not self.params["validate_certs"]:
                 config.append("http.sslVerify=false")
-            if self.p["ca_path"]:
-                config.append("http.sslCAInfo=" + self.p["ca_path"])
+            if self.params["ca_path"]:
+                config.append("http.sslCAInfo=" + self.params["ca_path"])
             env.update(self.askpass(self.source, "heroku", self.key))
         elif remote == "target":
-            if self.p["target_token"] and is_http(self.target):
+            if self.params["target_token"] and is_http(self.target):
                 config.append("credential.helper=")
-                env.update(self.askpass(self.target, self.p["target_username"], self.p["target_token"]))
+                env.update(self.askpass(self.target, self.params["target_username"], self.params["target_token"]))
             env.update(self.ssh_batch_mode())
         cmd = [self.git_bin]
         for item in config:
@@ -316,11 +323,11 @@ class HerokuGitMirror(object):
         where = redact_url(url)
         if side == "source":
             if "Authentication failed" in err or "401" in err:
-                self.fail("Heroku Git refused the API key for %s (%s): check api_token or %s" % (self.p["app"], where, TOKEN_ENV), stderr=err)
+                self.fail("Heroku Git refused the API key for %s (%s): check api_token or %s" % (self.params["app"], where, TOKEN_ENV), stderr=err)
             if "not found" in err:
                 self.fail("No Heroku Git repository at %s: check app and git_url" % where, stderr=err)
             self.fail("Could not read the Heroku Git repository %s: %s" % (where, oneline(err)), stderr=err)
-        hint = " (check target_token)" if self.p["target_token"] else " (git uses your own credentials for it: set target_token or configure them)"
+        hint = " (check target_token)" if self.params["target_token"] else " (git uses your own credentials for it: set target_token or configure them)"
         self.fail("Could not read the target repository %s%s: %s" % (where, hint if "Authentication failed" in err else "", oneline(err)), stderr=err)
 
     def is_ancestor(self, clone, before, after):
@@ -331,34 +338,29 @@ class HerokuGitMirror(object):
 
     # -- the run ------------------------------------------------------------------------------
     def source_url(self):
-        if self.p["git_url"]:
-            return self.p["git_url"]
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests") + " (or set git_url)", exception=REQUESTS_IMPORT_ERROR)
-        client = client_from_params(self.p)
+        if self.params["git_url"]:
+            return self.params["git_url"]
         try:
-            app = client.get("/apps/{app}", app=self.p["app"])
+            app = self.client.get("/apps/{app}", app=self.params["app"])
         except HerokuError as exc:
-            self.api_requests = dict(client.counts)
-            self.fail("Could not read Heroku app %s: %s" % (self.p["app"], exc), failure=exc.to_dict())
-        self.api_requests = dict(client.counts)
+            self.api_requests = dict(self.client.counts)
+            self.fail(exc.in_context("Could not read Heroku app %s" % self.params["app"]), failure=exc.to_dict())
+        self.api_requests = dict(self.client.counts)
         if not app.get("git_url"):
-            self.fail("Heroku app %s has no git_url; set git_url" % self.p["app"])
+            self.fail("Heroku app %s has no git_url; set git_url" % self.params["app"])
         return app["git_url"]
 
     def run(self):
         self.git_bin = self.module.get_bin_path("git")
         if not self.git_bin:
             self.fail("git is required by heroku_git_mirror and was not found on the PATH of the host that runs it; install git")
-        if not self.key:
-            self.fail("No Heroku API key: set api_token or the environment variable %s (Heroku Git takes it as password)" % TOKEN_ENV)
         try:
             check_target_url(self.target)
             self.source = self.source_url()
             check_source_url(self.source)
         except MirrorError as exc:
             self.fail(str(exc))
-        if self.p["target_token"] and not is_http(self.target):
+        if self.params["target_token"] and not is_http(self.target):
             self.module.warn("target_token is only used for http(s) targets; %s uses your SSH or local access" % redact_url(self.target))
         if self.source.lower().startswith("http://") and http_host(self.source).rsplit(":", 1)[0] not in LOOPBACK:
             self.module.warn("git_url is plain http: the API key crosses the network unencrypted")
@@ -371,7 +373,7 @@ class HerokuGitMirror(object):
 
     def plan(self, source_refs, target_refs):
         try:
-            wanted, notes = wanted_refs(source_refs, self.p["branches"], self.p["tags"])
+            wanted, notes = wanted_refs(source_refs, self.params["branches"], self.params["tags"])
         except MirrorError as exc:
             self.fail(str(exc))
         return compare(wanted, target_refs), notes
@@ -399,12 +401,12 @@ class HerokuGitMirror(object):
             if ref["action"] == "update" and (ref["target"].startswith(TAGS) or not self.is_ancestor(clone, ref["before"], ref["object"])):
                 ref["action"] = "force"
         rewrites = [r for r in refs if r["action"] == "force"]
-        if rewrites and not self.p["force"]:
+        if rewrites and not self.params["force"]:
             why = ["%s is %s there, %s on Heroku (%s)" % (r["target"], r["before"][:12], r["object"][:12],
                                                           "a tag that differs" if r["target"].startswith(TAGS) else "not a fast-forward")
                    for r in rewrites]
             self.fail("The target %s has moved away from the Heroku repository of %s: %s. Nothing was pushed. Bring the target "
-                      "back in line with Heroku, or set force=true to overwrite it." % (redact_url(self.target), self.p["app"], "; ".join(why)),
+                      "back in line with Heroku, or set force=true to overwrite it." % (redact_url(self.target), self.params["app"], "; ".join(why)),
                       refs=refs)
         moved = [r for r in refs if r["action"] != "unchanged"]
         if not moved:
@@ -413,7 +415,7 @@ class HerokuGitMirror(object):
             self.finish(True, "would_mirror", refs, notes)
 
         args = ["push", "--porcelain"]
-        if self.p["force"]:
+        if self.params["force"]:
             # Overwrite only what was read: a ref changed on the target meanwhile is rejected, not lost.
             args += ["--force-with-lease=%s:%s" % (r["target"], r["before"] or "") for r in moved]
         args += ["--", self.target] + ["%s:%s" % (r["source"], r["target"]) for r in moved]

@@ -206,8 +206,11 @@ def test_scheduler_errors_mapped_from_json_api(heroku):
 
 
 def test_no_token_is_refused_before_any_request(heroku):
-    with pytest.raises(HerokuError, match="No API token"):
-        HerokuClient("", base_url=heroku.url)
+    for token in ("", None, " \n"):
+        with pytest.raises(HerokuError) as err:
+            HerokuClient(token, base_url=heroku.url)
+        assert err.value.message == ("No Heroku API token: set the api_token option or the HEROKU_API_KEY "
+                                     "environment variable.")
     assert heroku.requests()["total"] == 0
 
 
