@@ -166,9 +166,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import (
-    NorthflankError, argument_spec as connection_spec)
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
 
 ADDON = "/v1/projects/{project}/addons/{addon}"
 IMPORT = ADDON + "/import"
@@ -200,7 +199,7 @@ def latest(items):
     return max(items, key=lambda i: i.get("createdAt") or i.get("restoreTimestamp") or "") if items else None
 
 
-class AddonImport(NorthflankResource):
+class AddonImport(NorthflankModule):
     kind = "addon import"
 
     def validate(self):
@@ -327,8 +326,7 @@ class AddonImport(NorthflankResource):
 
 
 def main():
-    spec = connection_spec()
-    spec.update(
+    spec = AddonImport.spec(
         project=dict(type="str", required=True),
         addon=dict(type="str", required=True),
         name=dict(type="str"),

@@ -96,13 +96,13 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec as connection_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id
 
 ADDON = "/v1/projects/{project}/addons/{addon}"
 
 
-class AddonInfo(NorthflankResource):
+class AddonInfo(NorthflankModule):
     kind = "addon"
 
     def _run(self):
@@ -115,8 +115,7 @@ class AddonInfo(NorthflankResource):
 
 
 def main():
-    spec = connection_spec()
-    spec.update(
+    spec = AddonInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str", required=True),
         credentials=dict(type="bool", default=False, no_log=False),

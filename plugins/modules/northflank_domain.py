@@ -193,7 +193,7 @@ api_requests:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule, state_option
 
 DOMAINS = "/v1/domains"
 DOMAIN = DOMAINS + "/{domain}"
@@ -214,7 +214,7 @@ def port_domains(port):
     return [d if isinstance(d, str) else (d or {}).get("name") for d in port.get("domains") or []]
 
 
-class Domain(NorthflankResource):
+class Domain(NorthflankModule):
     kind = "domain"
 
     def validate(self):
@@ -396,6 +396,7 @@ class Domain(NorthflankResource):
 def main():
     module = AnsibleModule(
         argument_spec=Domain.spec(
+            state=state_option(),
             domain=dict(type="str", required=True),
             project=dict(type="str"),
             subdomains=dict(type="list", elements="dict", default=[], options=dict(

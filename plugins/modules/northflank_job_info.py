@@ -90,8 +90,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id, mask
 
 JOBS = "/v1/projects/{project}/jobs"
 JOB = JOBS + "/{job}"
@@ -99,7 +99,7 @@ RUNS = JOB + "/runs"
 SECRETS = ("runtimeEnvironment", "buildArguments")
 
 
-class JobInfo(NorthflankResource):
+class JobInfo(NorthflankModule):
     kind = "job"
     doing = "reading"
 
@@ -121,8 +121,7 @@ class JobInfo(NorthflankResource):
 
 
 def main():
-    spec = argument_spec()
-    spec.update(
+    spec = JobInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str"),
         type=dict(type="str", choices=["cron", "manual"]),

@@ -83,15 +83,15 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id, mask
 
 SERVICES = "/v1/projects/{project}/services"
 SERVICE = SERVICES + "/{service}"
 SECRETS = ("runtimeEnvironment", "buildArguments")
 
 
-class ServiceInfo(NorthflankResource):
+class ServiceInfo(NorthflankModule):
     kind = "service"
     doing = "reading"
 
@@ -110,8 +110,7 @@ class ServiceInfo(NorthflankResource):
 
 
 def main():
-    spec = argument_spec()
-    spec.update(
+    spec = ServiceInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str"),
         type=dict(type="str", choices=["combined", "build", "deployment"]),

@@ -137,20 +137,6 @@ def test_forbidden_change_fails_before_any_write_in_check_mode_too():
     assert fake._run()["changed"] and fake.writes == [["size"]]
 
 
-def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeypatch):
-    sleeps = []
-    monkeypatch.setattr(nr.time, "sleep", sleeps.append)
-    fake = _Fake(None)
-    states = iter(["a", "b", "c", "d", "e", "done"])
-    assert fake.poll(lambda: next(states), done=lambda s: s == "done", timeout=1000, interval=30, first=5) == "done"
-    assert sleeps == [5, 10, 20, 30, 30]
-    try:
-        fake.poll(lambda: "failed", done=lambda s: False, failed=lambda s: "disk full", what="import")
-        raise AssertionError("no failure")
-    except _Exit as exc:
-        assert exc.args[0]["msg"] == "thing import failed: disk full"
-
-
 def test_forbidden_change_also_guards_creation():
     class Needy(_Fake):
         def forbidden_change(self, body, view, changes):
@@ -169,19 +155,3 @@ def test_forbidden_change_also_guards_creation():
             assert exc.args[0]["msg"] == "set size to create it"
         assert not fake.writes
     assert Needy(None, dict(size=1))._run()["changed"]
-
-
-def test_poll_timeout_says_what_was_last_seen(monkeypatch):
-    monkeypatch.setattr(nr.time, "sleep", lambda s: None)
-    fake = _Fake(None)
-    try:
-        fake.poll(lambda: {"status": "allocating"}, done=lambda r: False, what="'db'", timeout=0,
-                  describe=lambda r: "status %s" % r["status"])
-        raise AssertionError("no failure")
-    except _Exit as exc:
-        assert exc.args[0]["msg"] == "timed out after 0s waiting for thing 'db' (last seen: status allocating); a re-run resumes the wait"
-
-
-def test_pacing_starts_at_poll_interval_and_backs_off_to_six_times_it():
-    fake = _Fake(None, dict(wait_timeout=900, poll_interval=5))
-    assert fake.pacing() == {"timeout": 900, "first": 5, "interval": 30}
