@@ -273,8 +273,11 @@ class ApiClient(object):
                 return ("%s refused the connection (nothing listens there): check %s, or start the server."
                         % (self.host, url_where))
         if isinstance(exc, requests.exceptions.Timeout):
-            return ("%s did not answer within %s seconds (timed out): check %s and the network, or raise timeout."
+            return ("%s did not answer in time (timeout=%s seconds): check %s and the network, or raise timeout."
                     % (self.host, self.timeout, url_where))
+        if any(isinstance(cause, ConnectionResetError) for cause in causes):
+            return ("%s closed the connection without an answer: check that the scheme (http:// or https://) and the port "
+                    "of %s match the server." % (self.host, url_where))
         reason = next((c for c in reversed(causes) if isinstance(c, OSError) and c.strerror), None)
         return ("Could not reach %s (%s): check %s and the network."
                 % (self.host, reason.strerror if reason else exc.__class__.__name__, url_where))
