@@ -51,7 +51,8 @@ options:
     description:
       - A CA bundle (PEM file) to verify the API's certificate with.
       - When not set, the bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if one is set, else the
-        bundle of the Python C(certifi) package. O(ca_path) and O(validate_certs=false) take precedence over both variables.
+        bundle of the Python C(certifi) package. O(ca_path) and O(validate_certs=false) take precedence over both
+        variables.
     type: path
 notes:
   - The collection only reads from Heroku. Responses are cached within one task (or one inventory parse).

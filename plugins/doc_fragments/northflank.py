@@ -32,7 +32,8 @@ options:
   max_retries:
     description:
       - How often a request is retried after a rate limit (429), a server error (5xx), a time-out or a reset connection.
-      - Server errors and network failures are retried only for GET, PUT, PATCH and DELETE; a POST is never repeated blindly.
+      - Server errors and network failures are retried only for GET, PUT, PATCH and DELETE; a POST is never repeated
+        blindly.
     type: int
     default: 5
   max_rate_limit_wait:
@@ -50,9 +51,10 @@ options:
     description:
       - A CA bundle (PEM file) to verify the API's certificate with.
       - When not set, the bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if one is set, else the
-        bundle of the Python C(certifi) package. O(ca_path) and O(validate_certs=false) take precedence over both variables.
+        bundle of the Python C(certifi) package. O(ca_path) and O(validate_certs=false) take precedence over both
+        variables.
     type: path
 notes:
-  - The client retries with capped exponential back-off and jitter, reads C(x-ratelimit-*) headers and waits for the window to reset
-    rather than failing.
+  - The client retries with capped exponential back-off and jitter, reads C(x-ratelimit-*) headers and waits for the
+    window to reset rather than failing.
 """

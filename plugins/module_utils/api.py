@@ -71,7 +71,8 @@ class ApiError(Exception):
         return self.error_id == "unreachable"
 
     def in_context(self, context):
-        """The message for ``fail_json``: ``context: error``, or the error's own sentence when the API was not reached."""
+        """The message for ``fail_json``: ``context: error``, or the error's own sentence when the API was not
+        reached."""
         return self.message if self.unreachable else "%s: %s" % (context, self)
 
     def __str__(self):
@@ -190,11 +191,12 @@ class ApiClient(object):
         """The base URL without surrounding whitespace and trailing slashes; refused unless http(s) with a host."""
         url = (url or "").strip()
         parts = urlsplit(url) if "://" in url else None
-        if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-            raise self.error_class(
-                "The %s API URL %r (%s) is not an http:// or https:// URL with a host name: write it in full, such as %s."
-                % (self.api_name, redact_url(url), self.where(self.url_option, self.url_env),
-                   self.default_base_url or "https://api.example.com"))
+        usable = parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname
+        if not usable or any(c.isspace() for c in url):
+            raise self.error_class("The %s API URL %r (%s) is not an http:// or https:// URL with a host name: write "
+                                   "it in full, such as %s."
+                                   % (self.api_name, redact_url(url), self.where(self.url_option, self.url_env),
+                                      self.default_base_url or "https://api.example.com"))
         return url.rstrip("/")
 
     def tls_verify(self, validate_certs, ca_path):
@@ -205,7 +207,8 @@ class ApiClient(object):
             return False
         source, bundle = "ca_path", ca_path
         if not bundle:
-            source, bundle = next(((env, os.environ[env]) for env in CA_BUNDLE_ENVS if os.environ.get(env)), (None, None))
+            source, bundle = next(((env, os.environ[env]) for env in CA_BUNDLE_ENVS if os.environ.get(env)),
+                                  (None, None))
         if not bundle:
             return True
         if not os.path.exists(bundle):
@@ -260,8 +263,8 @@ class ApiClient(object):
         for cause in causes:
             if isinstance(cause, ssl.SSLCertVerificationError):
                 why = cause.verify_message or cause.reason or "not trusted"
-                return ("The TLS certificate of %s could not be verified (%s): set ca_path to the CA bundle that signed it, "
-                        "or check %s." % (self.host, why, url_where))
+                return ("The TLS certificate of %s could not be verified (%s): set ca_path to the CA bundle that "
+                        "signed it, or check %s." % (self.host, why, url_where))
         for cause in causes:
             if isinstance(cause, ssl.SSLError):
                 return ("The TLS handshake with %s failed (%s): check that %s names an https server, or use http:// "
@@ -276,8 +279,8 @@ class ApiClient(object):
             return ("%s did not answer in time (timeout=%s seconds): check %s and the network, or raise timeout."
                     % (self.host, self.timeout, url_where))
         if any(isinstance(cause, ConnectionResetError) for cause in causes):
-            return ("%s closed the connection without an answer: check that the scheme (http:// or https://) and the port "
-                    "of %s match the server." % (self.host, url_where))
+            return ("%s closed the connection without an answer: check that the scheme (http:// or https://) and the "
+                    "port of %s match the server." % (self.host, url_where))
         reason = next((c for c in reversed(causes) if isinstance(c, OSError) and c.strerror), None)
         return ("Could not reach %s (%s): check %s and the network."
                 % (self.host, reason.strerror if reason else exc.__class__.__name__, url_where))

@@ -72,7 +72,8 @@ class HerokuClient(ApiClient):
         if method.upper() not in ("GET", "HEAD"):
             # The collection reads Heroku; writes happen only behind explicit opt-in options,
             # which go through write() below.
-            raise HerokuError("Refusing %s %s: the Heroku client is read-only" % (method, route), method=method, route=route)
+            raise HerokuError("Refusing %s %s: the Heroku client is read-only" % (method, route), method=method,
+                              route=route)
         return super(HerokuClient, self).request(method, route, params, query, json, headers, expected)
 
     def write(self, method, route, body=None, **params):

@@ -57,7 +57,8 @@ class NorthflankClient(ApiClient):
     def error_from(self, response, method, route):
         body = response.body if isinstance(response.body, dict) else {}
         err = body.get("error") if isinstance(body.get("error"), dict) else {}
-        message = err.get("message") or (response.body if isinstance(response.body, str) and response.body else "HTTP %s" % response.status)
+        message = err.get("message") or (response.body if isinstance(response.body, str) and response.body
+                                         else "HTTP %s" % response.status)
         return NorthflankError(message, status=response.status, error_id=err.get("id"), details=err.get("details"),
                                method=method, route=route)
 

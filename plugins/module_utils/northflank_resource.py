@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule, state_option
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, state_option)
 
 MASK = "********"
 # Name rules of the Northflank API reference (the SDK types cannot express them).

@@ -11,9 +11,9 @@ short_description: Read a Northflank addon and, on request, its connection detai
 version_added: 1.0.0
 description:
   - Returns an addon of a Northflank project as the API returns it, or nothing when it does not exist.
-  - With O(credentials=true), also returns the addon's connection details (C(GET .../credentials)). The whole task result is then
-    hidden from output, as with C(no_log), at every verbosity and with C(--diff); register it and use it in later tasks, which
-    should carry C(no_log) themselves when they print or pass on the values.
+  - With O(credentials=true), also returns the addon's connection details (C(GET .../credentials)). The whole task
+    result is then hidden from output, as with C(no_log), at every verbosity and with C(--diff); register it and use it
+    in later tasks, which should carry C(no_log) themselves when they print or pass on the values.
   - Sends only GET requests.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -43,8 +43,8 @@ attributes:
     description: Changes nothing, so shows no diff.
     support: none
 notes:
-  - Ansible masks in output only values equal to C(no_log) I(inputs), never values a module returns; that is why the result is
-    hidden as a whole by this module's action plugin when it holds credentials.
+  - Ansible masks in output only values equal to C(no_log) I(inputs), never values a module returns; that is why the
+    result is hidden as a whole by this module's action plugin when it holds credentials.
 """
 
 EXAMPLES = r"""
@@ -80,8 +80,8 @@ addon:
       type: postgresql
 credentials:
   description:
-    - The addon's connection details as Northflank returns them; C(secrets) holds user names, passwords and keys, C(envs) every
-      connection value (for example C(POSTGRES_URI)) under the names a secret group can link.
+    - The addon's connection details as Northflank returns them; C(secrets) holds user names, passwords and keys,
+      C(envs) every connection value (for example C(POSTGRES_URI)) under the names a secret group can link.
     - Secret. The task result that holds them is never printed.
   returned: when O(credentials=true) and the addon exists
   type: dict

@@ -96,16 +96,16 @@ class ServiceInfo(NorthflankModule):
     doing = "reading"
 
     def _run(self):
-        p = self.params
-        if p["name"]:
-            one = self.client.get_or_none(SERVICE, project=p["project"], service=derive_id(p["name"]))
+        params = self.params
+        if params["name"]:
+            one = self.client.get_or_none(SERVICE, project=params["project"], service=derive_id(params["name"]))
             services = [one] if one is not None else []
         else:
-            services = self.client.list(SERVICES, "services", project=p["project"])
-        if p["type"]:
-            services = [s for s in services if s.get("serviceType") == p["type"]]
-        if p["details"] and not p["name"]:
-            services = [self.client.get(SERVICE, project=p["project"], service=s["id"]) for s in services]
+            services = self.client.list(SERVICES, "services", project=params["project"])
+        if params["type"]:
+            services = [s for s in services if s.get("serviceType") == params["type"]]
+        if params["details"] and not params["name"]:
+            services = [self.client.get(SERVICE, project=params["project"], service=s["id"]) for s in services]
         return dict(changed=False, services=[mask(s, SECRETS) for s in services])
 
 

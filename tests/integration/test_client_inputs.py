@@ -24,7 +24,8 @@ FIXTURES = ROOT / "tests" / "emulators" / "fixtures"
 TOKEN_HEROKU = "No Heroku API token: set the api_token option or the HEROKU_API_KEY environment variable."
 TOKEN_NORTHFLANK = "No Northflank API token: set the api_token option or the NORTHFLANK_API_TOKEN environment variable."
 # What a message must never hold: a traceback, urllib3's or Python's reprs.
-NOISE = ("Traceback", "HTTPConnectionPool", "HTTPSConnectionPool", "MaxRetryError", "NewConnectionError", "object at 0x",
+NOISE = ("Traceback", "HTTPConnectionPool", "HTTPSConnectionPool", "MaxRetryError", "NewConnectionError",
+         "object at 0x",
          "SSLCertVerificationError(")
 
 
@@ -120,6 +121,8 @@ def test_northflank_credentials_and_urls(northflank, silent_port, tmp_path):
         task("missing", NF_INFO, {"project": "p"}, {"NORTHFLANK_API_TOKEN": ""}),
         task("newline", NF_INFO, {"project": "p"}, {"NORTHFLANK_API_TOKEN": token + "\n"}),
         task("spaces", NF_INFO, {"project": "p", "api_token": "  %s \t" % token}, {}),
+        # A ~/.netrc entry for the API's host (``heroku login`` writes them) never replaces the given token.
+        task("netrc", NF_INFO, {"project": "p"}, {"HOME": str(tmp_path), "NETRC": str(tmp_path / ".netrc")}),
         task("inner_newline", NF_INFO, {"project": "p"}, {"NORTHFLANK_API_TOKEN": "demo\ntoken-MARK"}),
         task("non_ascii", NF_INFO, {"project": "p"}, {"NORTHFLANK_API_TOKEN": "d\u00e9mo-token-MARK"}),
         task("no_scheme", NF_INFO, {"project": "p"}, {"NORTHFLANK_API_BASE_URL": url.split("://", 1)[1]}),
@@ -129,11 +132,13 @@ def test_northflank_credentials_and_urls(northflank, silent_port, tmp_path):
         task("timeout", NF_INFO, {"project": "p", "api_url": "http://127.0.0.1:%d" % silent_port, "timeout": 1,
                                   "max_retries": 0}, {}),
     ]
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login someone password netrc-MARK\n")
+    (tmp_path / ".netrc").chmod(0o600)
     results, output = run_tasks(tmp_path, tasks, northflank.env())
 
     assert clean(results["missing"]) == TOKEN_NORTHFLANK
     # Whitespace around a token is removed: the emulator accepted it (a 404 for the unknown project, not a 401).
-    for name in ("newline", "spaces"):
+    for name in ("newline", "spaces", "netrc"):
         assert results[name]["failure"]["status"] == 404, results[name]
         assert results[name]["api_requests"] == {"GET /v1/projects/{project}/services": 1}
     msg = clean(results["inner_newline"])
@@ -142,16 +147,17 @@ def test_northflank_credentials_and_urls(northflank, silent_port, tmp_path):
     msg = clean(results["non_ascii"])
     assert "non-ASCII" in msg and "NORTHFLANK_API_TOKEN" in msg
     host = url.split("://", 1)[1]
-    assert clean(results["no_scheme"]) == (
-        "The Northflank API URL '%s' (the api_url option or the NORTHFLANK_API_BASE_URL environment variable) is not an "
-        "http:// or https:// URL with a host name: write it in full, such as https://api.northflank.com." % host)
+    assert clean(results["no_scheme"]) == ("The Northflank API URL '%s' (the api_url option or the "
+                                            "NORTHFLANK_API_BASE_URL environment variable) is not an http:// or "
+                                            "https:// URL with a host name: write it in full, such as "
+                                            "https://api.northflank.com." % host)
     assert "is not an http:// or https:// URL" in clean(results["no_host"])
     assert clean(results["refused"]) == (
         "%s refused the connection (nothing listens there): check the api_url option or the NORTHFLANK_API_BASE_URL "
         "environment variable, or start the server." % closed.split("://", 1)[1])
     assert results["refused"]["failure"]["id"] == "unreachable"
-    assert clean(results["dns"]).startswith("The host name no-such-host.invalid could not be resolved (DNS lookup failed): "
-                                            "check the api_url option or the NORTHFLANK_API_BASE_URL")
+    assert clean(results["dns"]).startswith("The host name no-such-host.invalid could not be resolved (DNS lookup "
+                                            "failed): check the api_url option or the NORTHFLANK_API_BASE_URL")
     assert clean(results["timeout"]) == (
         "127.0.0.1:%d did not answer in time (timeout=1 seconds): check the api_url option or the "
         "NORTHFLANK_API_BASE_URL environment variable and the network, or raise timeout." % silent_port)
@@ -187,8 +193,9 @@ def test_heroku_credentials_through_modules_the_mirror_and_the_inventory(heroku,
     inventory = tmp_path / "units.heroku.yml"
     inventory.write_text("plugin: herokumigrate.northflank.heroku\n")
     ensure_collection_link()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_CONFIG=str(ROOT / "tests" / "ansible.cfg"),
-               HEROKU_API_URL=url, HEROKU_API_KEY="", ANSIBLE_INVENTORY_ENABLED="herokumigrate.northflank.heroku")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+               ANSIBLE_CONFIG=str(ROOT / "tests" / "ansible.cfg"), HEROKU_API_URL=url, HEROKU_API_KEY="",
+               ANSIBLE_INVENTORY_ENABLED="herokumigrate.northflank.heroku")
     run = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(inventory), "--list"],
                          env=env, capture_output=True, text=True, check=False, cwd=ROOT)
     assert TOKEN_HEROKU in " ".join(run.stderr.split()), run.stderr
@@ -213,18 +220,22 @@ def test_tls_options_win_over_the_environment_bundles(northflank, self_signed, t
     ]
     results, _output = run_tasks(tmp_path, tasks, northflank.env())
     host = url.split("://", 1)[1]
-    expected = ("The TLS certificate of %s could not be verified (self-signed certificate): set ca_path to the CA bundle "
-                "that signed it, or check the api_url option or the NORTHFLANK_API_BASE_URL environment variable." % host)
+    expected = ("The TLS certificate of %s could not be verified (self-signed certificate): set ca_path to the CA "
+                "bundle that signed it, or check the api_url option or the NORTHFLANK_API_BASE_URL environment "
+                "variable." % host)
     assert clean(results["default"]) == expected
     for name in ("ca_path", "env_bundle", "off_over_env"):
         assert results[name].get("failed") is not True and results[name]["services"] == [], (name, results[name])
     for name in ("ca_path_over_env", "ca_path_over_curl_env", "empty_env_is_not_off"):
         assert clean(results[name]) == expected, name
-    assert clean(results["missing_bundle"]) == "The CA bundle %s (ca_path) does not exist: fix ca_path." % (tmp_path / "nope.pem")
+    assert clean(results["missing_bundle"]) == ("The CA bundle %s (ca_path) does not exist: fix ca_path."
+                                                % (tmp_path / "nope.pem"))
     assert clean(results["missing_env_bundle"]) == (
         "The CA bundle %s (REQUESTS_CA_BUNDLE) does not exist: fix or unset REQUESTS_CA_BUNDLE, or set ca_path."
         % (tmp_path / "gone.pem"))
-    assert clean(results["plain_http_to_tls"]) == (
-        "%s closed the connection without an answer: check that the scheme (http:// or https://) and the port of the api_url "
-        "option or the NORTHFLANK_API_BASE_URL environment variable match the server." % host)
-    assert clean(results["tls_to_plain_http"]).startswith("The TLS handshake with %s failed" % northflank.url.split("://")[1])
+    assert clean(results["plain_http_to_tls"]) == ("%s closed the connection without an answer: check that the scheme "
+                                                    "(http:// or https://) and the port of the api_url option or the "
+                                                    "NORTHFLANK_API_BASE_URL environment variable match the server."
+                                                   % host)
+    assert clean(results["tls_to_plain_http"]).startswith("The TLS handshake with %s failed"
+                                                          % northflank.url.split("://")[1])

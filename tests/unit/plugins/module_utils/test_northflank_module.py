@@ -3,7 +3,7 @@ the request counts."""
 
 from __future__ import annotations
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_module as nm
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_module
 
 
 class _Exit(Exception):
@@ -24,7 +24,7 @@ class _Client(object):
     counts = {"GET /v1/things/{thing}": 3}
 
 
-class _Fake(nm.NorthflankModule):
+class _Fake(northflank_module.NorthflankModule):
     """A module whose client is never called: what the base class adds around ``_run()``."""
     kind = "thing"
 
@@ -36,7 +36,7 @@ class _Fake(nm.NorthflankModule):
 
 def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeypatch):
     sleeps = []
-    monkeypatch.setattr(nm.time, "sleep", sleeps.append)
+    monkeypatch.setattr(northflank_module.time, "sleep", sleeps.append)
     fake = _Fake()
     states = iter(["a", "b", "c", "d", "e", "done"])
     assert fake.poll(lambda: next(states), done=lambda s: s == "done", timeout=1000, interval=30, first=5) == "done"
@@ -50,14 +50,15 @@ def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeyp
 
 
 def test_poll_timeout_says_what_was_last_seen(monkeypatch):
-    monkeypatch.setattr(nm.time, "sleep", lambda s: None)
+    monkeypatch.setattr(northflank_module.time, "sleep", lambda s: None)
     fake = _Fake()
     try:
         fake.poll(lambda: {"status": "allocating"}, done=lambda r: False, what="'db'", timeout=0,
                   describe=lambda r: "status %s" % r["status"])
         raise AssertionError("no failure")
     except _Exit as exc:
-        assert exc.args[0]["msg"] == "timed out after 0s waiting for thing 'db' (last seen: status allocating); a re-run resumes the wait"
+        assert exc.args[0]["msg"] == ("timed out after 0s waiting for thing 'db' (last seen: status allocating); a "
+                                      "re-run resumes the wait")
 
 
 def test_pacing_starts_at_poll_interval_and_backs_off_to_six_times_it():

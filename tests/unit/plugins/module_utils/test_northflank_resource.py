@@ -2,64 +2,70 @@
 
 from __future__ import annotations
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_resource as nr
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_resource
 
 
 def test_derive_id_lowercases_and_hyphenates_spaces():
-    assert nr.derive_id("Example Service") == "example-service"
-    assert nr.derive_id("acme-web") == "acme-web"
+    assert northflank_resource.derive_id("Example Service") == "example-service"
+    assert northflank_resource.derive_id("acme-web") == "acme-web"
 
 
 def test_check_name_accepts_heroku_names_and_rejects_what_northflank_rejects():
-    assert nr.check_name("acme-web", "project") is None
-    assert nr.check_name("ab", "project")  # too short
-    assert nr.check_name("a" * 40, "project")  # over 39
-    assert nr.check_name("web_1", "project")  # underscore
-    assert nr.check_name("1web", "project")  # must start with a letter
-    assert nr.check_name("1-env", "secret group", pattern=nr.GROUP_NAME, max_len=100) is None
+    assert northflank_resource.check_name("acme-web", "project") is None
+    assert northflank_resource.check_name("ab", "project")  # too short
+    assert northflank_resource.check_name("a" * 40, "project")  # over 39
+    assert northflank_resource.check_name("web_1", "project")  # underscore
+    assert northflank_resource.check_name("1web", "project")  # must start with a letter
+    assert northflank_resource.check_name("1-env", "secret group", pattern=northflank_resource.GROUP_NAME,
+                                          max_len=100) is None
 
 
 def test_differences_compare_only_what_the_user_set():
-    current = {"name": "a", "description": "x", "lifecycleStatus": "created", "deployment": {"region": "eu", "extra": 1}}
-    assert nr.differences({"name": "a", "deployment": {"region": "eu"}}, current) == []
-    assert nr.differences({"description": "y"}, current) == ["description"]
-    assert nr.differences({"deployment": {"region": "us"}}, current) == ["deployment.region"]
-    assert nr.differences({"missing": {"a": 1}}, current) == ["missing"]
+    current = {"name": "a", "description": "x", "lifecycleStatus": "created",
+               "deployment": {"region": "eu", "extra": 1}}
+    assert northflank_resource.differences({"name": "a", "deployment": {"region": "eu"}}, current) == []
+    assert northflank_resource.differences({"description": "y"}, current) == ["description"]
+    assert northflank_resource.differences({"deployment": {"region": "us"}}, current) == ["deployment.region"]
+    assert northflank_resource.differences({"missing": {"a": 1}}, current) == ["missing"]
 
 
 def test_differences_treat_exact_paths_as_whole_maps():
     current = {"secrets": {"variables": {"A": "1", "B": "2"}}}
-    assert nr.differences({"secrets": {"variables": {"A": "1"}}}, current) == []
-    assert nr.differences({"secrets": {"variables": {"A": "1"}}}, current, exact=("secrets.variables",)) == ["secrets.variables"]
-    assert nr.differences({"secrets": {"variables": {"A": "1", "B": "2"}}}, current, exact=("secrets.variables",)) == []
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1"}}}, current) == []
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1"}}}, current,
+                                           exact=("secrets.variables",)) == ["secrets.variables"]
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1", "B": "2"}}}, current,
+                                           exact=("secrets.variables",)) == []
 
 
 def test_differences_lists_are_ordered_and_elementwise_subsets():
     current = {"ports": [{"name": "web", "internalPort": 8080, "dns": "x"}], "packs": ["a", "b"]}
-    assert nr.differences({"ports": [{"name": "web", "internalPort": 8080}]}, current) == []
-    assert nr.differences({"ports": [{"name": "web", "internalPort": 5000}]}, current) == ["ports"]
-    assert nr.differences({"packs": ["b", "a"]}, current) == ["packs"]
-    assert nr.differences({"packs": ["a"]}, current) == ["packs"]
+    assert northflank_resource.differences({"ports": [{"name": "web", "internalPort": 8080}]}, current) == []
+    assert northflank_resource.differences({"ports": [{"name": "web", "internalPort": 5000}]}, current) == ["ports"]
+    assert northflank_resource.differences({"packs": ["b", "a"]}, current) == ["packs"]
+    assert northflank_resource.differences({"packs": ["a"]}, current) == ["packs"]
 
 
 def test_prune_drops_unset_options_recursively():
-    assert nr.prune({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}]}) == {"b": {"d": 1}, "e": [{}]}
+    pruned = northflank_resource.prune({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}]})
+    assert pruned == {"b": {"d": 1}, "e": [{}]}
 
 
 def test_mask_hides_every_secret_value():
     data = {"name": "env", "secrets": {"variables": {"A": "secret-a", "B": "secret-b"}}, "token": "t"}
-    masked = nr.mask(data, ("secrets.variables", "token"))
-    assert masked["secrets"]["variables"] == {"A": nr.MASK, "B": nr.MASK}
-    assert masked["token"] == nr.MASK
+    masked = northflank_resource.mask(data, ("secrets.variables", "token"))
+    assert masked["secrets"]["variables"] == {"A": northflank_resource.MASK, "B": northflank_resource.MASK}
+    assert masked["token"] == northflank_resource.MASK
     assert data["secrets"]["variables"]["A"] == "secret-a"  # the original is untouched
 
 
 def test_mask_changed_secrets_names_changed_keys_only():
     before = {"secrets": {"variables": {"A": "old", "B": "same"}}}
     after = {"secrets": {"variables": {"A": "new", "B": "same", "C": "added"}}}
-    b, a = nr.mask_changed_secrets(before, after, ("secrets.variables",))
-    assert b == {"secrets": {"variables": {"A": nr.MASK, "B": nr.MASK}}}
-    assert a == {"secrets": {"variables": {"A": nr.MASK + " (changed)", "B": nr.MASK, "C": nr.MASK}}}
+    b, a = northflank_resource.mask_changed_secrets(before, after, ("secrets.variables",))
+    assert b == {"secrets": {"variables": {"A": northflank_resource.MASK, "B": northflank_resource.MASK}}}
+    assert a == {"secrets": {"variables": {"A": northflank_resource.MASK + " (changed)", "B": northflank_resource.MASK,
+                                           "C": northflank_resource.MASK}}}
     assert "old" not in repr((a, b)) and "new" not in repr((a, b))
 
 
@@ -81,7 +87,7 @@ class _Client(object):
     counts = {}
 
 
-class _Fake(nr.NorthflankResource):
+class _Fake(northflank_resource.NorthflankResource):
     """A resource whose API is a dict, to drive the cycle without a server."""
     kind = "thing"
     result_key = "thing"
