@@ -129,7 +129,7 @@ class ApiClient(object):
     error_class = ApiError
     default_base_url = ""
     user_agent = "herokumigrate.northflank/1.0.0"
-    api_name = "the"
+    api_name = "remote"
     token_option = "api_token"
     token_env = None
     url_option = "api_url"
