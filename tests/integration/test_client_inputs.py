@@ -148,9 +148,9 @@ def test_northflank_credentials_and_urls(northflank, silent_port, tmp_path):
     assert "non-ASCII" in msg and "NORTHFLANK_API_TOKEN" in msg
     host = url.split("://", 1)[1]
     assert clean(results["no_scheme"]) == ("The Northflank API URL '%s' (the api_url option or the "
-                                            "NORTHFLANK_API_BASE_URL environment variable) is not an http:// or "
-                                            "https:// URL with a host name: write it in full, such as "
-                                            "https://api.northflank.com." % host)
+                                           "NORTHFLANK_API_BASE_URL environment variable) is not an http:// or "
+                                           "https:// URL with a host name: write it in full, such as "
+                                           "https://api.northflank.com." % host)
     assert "is not an http:// or https:// URL" in clean(results["no_host"])
     assert clean(results["refused"]) == (
         "%s refused the connection (nothing listens there): check the api_url option or the NORTHFLANK_API_BASE_URL "
@@ -234,8 +234,8 @@ def test_tls_options_win_over_the_environment_bundles(northflank, self_signed, t
         "The CA bundle %s (REQUESTS_CA_BUNDLE) does not exist: fix or unset REQUESTS_CA_BUNDLE, or set ca_path."
         % (tmp_path / "gone.pem"))
     assert clean(results["plain_http_to_tls"]) == ("%s closed the connection without an answer: check that the scheme "
-                                                    "(http:// or https://) and the port of the api_url option or the "
-                                                    "NORTHFLANK_API_BASE_URL environment variable match the server."
+                                                   "(http:// or https://) and the port of the api_url option or the "
+                                                   "NORTHFLANK_API_BASE_URL environment variable match the server."
                                                    % host)
     assert clean(results["tls_to_plain_http"]).startswith("The TLS handshake with %s failed"
                                                           % northflank.url.split("://")[1])
