@@ -11,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tests/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all demo test unit integration contract sanity lint build bench system-deps clean
+.PHONY: all demo test unit integration contract sanity lint style build bench system-deps clean
 
 all: test
 
@@ -45,6 +45,10 @@ integration: venv
 
 sanity: venv
 	bash tools/sanity.sh
+
+# The Python style (ruff.toml: pycodestyle and pyflakes, lines up to 120). Also a pre-commit hook.
+style: venv
+	$(BIN)/ruff check .
 
 lint: venv
 	$(BIN)/ansible-lint --profile production

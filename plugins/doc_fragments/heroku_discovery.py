@@ -19,8 +19,10 @@ options:
   scheduler_url:
     description:
       - Base URL of the Heroku Scheduler API used by Heroku's Dashboard (not part of the Platform API).
-      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then V(https://particleboard.heroku.com).
-      - The scheduler is read on a best-effort basis; when it cannot be read the module warns and reports the jobs as unknown.
+      - If not set, the environment variable E(HEROKU_SCHEDULER_API_URL) is used, then
+        V(https://particleboard.heroku.com).
+      - The scheduler is read on a best-effort basis; when it cannot be read the module warns and reports the jobs as
+        unknown.
     type: str
     default: https://particleboard.heroku.com
 attributes:

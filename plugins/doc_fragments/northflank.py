@@ -14,11 +14,14 @@ options:
     description:
       - A Northflank API token (a team or organisation token generated from an RBAC role).
       - If not set, the environment variable E(NORTHFLANK_API_TOKEN) is used.
+      - Spaces and line breaks around the token (as a file read with C(cat) or a file lookup leaves) are removed.
+        A token with a space, a line break or a non-ASCII character inside it is refused.
     type: str
   api_url:
     description:
       - Base URL of the Northflank API.
       - If not set, the environment variable E(NORTHFLANK_API_BASE_URL) is used, then V(https://api.northflank.com).
+      - A full URL with its scheme, V(https://) or V(http://).
     type: str
     default: https://api.northflank.com
   timeout:
@@ -29,7 +32,8 @@ options:
   max_retries:
     description:
       - How often a request is retried after a rate limit (429), a server error (5xx), a time-out or a reset connection.
-      - Server errors and network failures are retried only for GET, PUT, PATCH and DELETE; a POST is never repeated blindly.
+      - Server errors and network failures are retried only for GET, PUT, PATCH and DELETE; a POST is never repeated
+        blindly.
     type: int
     default: 5
   max_rate_limit_wait:
@@ -40,14 +44,17 @@ options:
     default: 900
   validate_certs:
     description:
-      - Verify the TLS certificate of the API.
+      - Verify the TLS certificate of the API. V(false) turns verification off for this API; nothing else does.
     type: bool
     default: true
   ca_path:
     description:
-      - A CA bundle to verify the API's certificate with, instead of the system's.
+      - A CA bundle (PEM file) to verify the API's certificate with.
+      - When not set, the bundle named by E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is used if one is set, else the
+        bundle of the Python C(certifi) package. O(ca_path) and O(validate_certs=false) take precedence over both
+        variables.
     type: path
 notes:
-  - The client retries with capped exponential back-off and jitter, reads C(x-ratelimit-*) headers and waits for the window to reset
-    rather than failing.
+  - The client retries with capped exponential back-off and jitter, reads C(x-ratelimit-*) headers and waits for the
+    window to reset rather than failing.
 """

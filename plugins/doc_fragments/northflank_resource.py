@@ -24,7 +24,8 @@ attributes:
     description: Shows the changed keys before and after, with secret values masked.
     support: full
   idempotent:
-    description: Compares only what the task sets with what Northflank holds; a re-run that finds nothing different sends no write.
+    description: Compares only what the task sets with what Northflank holds; a re-run that finds nothing different
+      sends no write.
     support: full
 notes:
   - Secret values (variables, build arguments, connection strings) never appear in the output, the diff or the logs.

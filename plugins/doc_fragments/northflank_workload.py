@@ -35,11 +35,13 @@ options:
   build_plan:
     description:
       - Compute plan of its builds. Northflank only accepts plans with 4 or more vCPUs.
-      - A build service created without it gets V(nf-compute-400-16), Northflank's default; an existing one keeps its plan.
+      - A build service created without it gets V(nf-compute-400-16), Northflank's default; an existing one keeps its
+        plan.
     type: str
   vcs:
     description:
-      - The Git repository to build from. The Git account must already be linked to the Northflank team (the API cannot link one).
+      - The Git repository to build from. The Git account must already be linked to the Northflank team (the API cannot
+        link one).
     type: dict
     suboptions:
       project_url:
@@ -69,14 +71,16 @@ options:
     suboptions:
       builder:
         description:
-          - Buildpack stack. Heroku stacks C(heroku-24), C(heroku-22), C(heroku-20) map to V(HEROKU_24), V(HEROKU_22), V(HEROKU_20).
+          - Buildpack stack. Heroku stacks C(heroku-24), C(heroku-22), C(heroku-20) map to V(HEROKU_24), V(HEROKU_22),
+            V(HEROKU_20).
           - Northflank uses V(HEROKU_24) when a resource is created without one.
         type: str
-        choices: [HEROKU_24, HEROKU_22, HEROKU_22_CLASSIC, HEROKU_20, HEROKU_18, GOOGLE_22, GOOGLE_V1, CNB_ALPINE, CNB_BIONIC,
-                  PAKETO_JAMMY_TINY, PAKETO_JAMMY_BASE, PAKETO_JAMMY_FULL, PAKETO_TINY, PAKETO_BASE, PAKETO_FULL]
+        choices: [HEROKU_24, HEROKU_22, HEROKU_22_CLASSIC, HEROKU_20, HEROKU_18, GOOGLE_22, GOOGLE_V1, CNB_ALPINE,
+          CNB_BIONIC, PAKETO_JAMMY_TINY, PAKETO_JAMMY_BASE, PAKETO_JAMMY_FULL, PAKETO_TINY, PAKETO_BASE, PAKETO_FULL]
       buildpacks:
         description:
-          - Buildpacks to run, in this order, for example V(heroku/nodejs) or a URL. Without it, the builder detects them.
+          - Buildpacks to run, in this order, for example V(heroku/nodejs) or a URL. Without it, the builder detects
+            them.
         type: list
         elements: str
       build_context:
@@ -112,8 +116,10 @@ options:
     type: dict
   runtime_variables:
     description:
-      - Runtime environment variables, as a map of names to values. Values are secret; they never appear in the output or the diff.
-      - The resource then has exactly these variables (variables inherited from secret groups are not affected). Omit to leave them alone.
+      - Runtime environment variables, as a map of names to values. Values are secret; they never appear in the output
+        or the diff.
+      - The resource then has exactly these variables (variables inherited from secret groups are not affected). Omit to
+        leave them alone.
     type: dict
   start:
     description:
@@ -122,7 +128,8 @@ options:
     suboptions:
       process:
         description:
-          - A process type of the Procfile, for example V(worker), as a Heroku dyno of that type runs it. Buildpack images only.
+          - A process type of the Procfile, for example V(worker), as a Heroku dyno of that type runs it. Buildpack
+            images only.
         type: str
       command:
         description:

@@ -26,46 +26,14 @@ author:
 extends_documentation_fragment:
   - constructed
   - inventory_cache
+  - herokumigrate.northflank.heroku
+  - herokumigrate.northflank.heroku.inventory
 options:
   plugin:
     description: The name of this plugin.
     type: str
     required: true
     choices: [herokumigrate.northflank.heroku]
-  api_token:
-    description:
-      - A Heroku API key or OAuth token. Only read access is used.
-    type: str
-    env:
-      - name: HEROKU_API_KEY
-  api_url:
-    description:
-      - Base URL of the Heroku Platform API.
-    type: str
-    default: https://api.heroku.com
-    env:
-      - name: HEROKU_API_URL
-  timeout:
-    description: Seconds to wait for each HTTP request.
-    type: int
-    default: 30
-  max_retries:
-    description:
-      - How often a request is retried after a rate limit (429), a server error (5xx), a time-out or a reset connection.
-    type: int
-    default: 5
-  max_rate_limit_wait:
-    description:
-      - Longest wait, in seconds, for Heroku's rate-limit bucket to refill before the inventory gives up.
-    type: int
-    default: 900
-  validate_certs:
-    description: Verify the TLS certificate of the API.
-    type: bool
-    default: true
-  ca_path:
-    description: A CA bundle to verify the API's certificate with, instead of the system's.
-    type: path
   apps:
     description:
       - Shell-style patterns of the app names to keep (apps outside pipelines). Default all.
@@ -107,7 +75,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, ApiError
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuClient
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import client_from_params
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import HerokuDiscovery
 
 SCENARIO_GROUPS = ("single_dyno", "multi_dyno", "pipeline", "unsupported")
@@ -145,13 +113,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _discover(self):
         if not HAS_REQUESTS:
             raise AnsibleError("heroku inventory: " + missing_required_lib("requests"))
-        token = self.get_option("api_token")
-        if not token:
-            raise AnsibleError("heroku inventory: no API key; set api_token or the HEROKU_API_KEY environment variable")
         try:
-            client = HerokuClient(token, base_url=self.get_option("api_url"), timeout=self.get_option("timeout"),
-                                  max_retries=self.get_option("max_retries"), max_rate_limit_wait=self.get_option("max_rate_limit_wait"),
-                                  validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_path"))
+            client = client_from_params(self.get_option)
             return HerokuDiscovery(client).units(self.get_option("apps"), self.get_option("pipelines"), self.get_option("teams"))
         except ApiError as exc:
             raise AnsibleError("heroku inventory: %s" % exc)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import (
-    ApiClient, ApiError, connection_argument_spec, client_from_params as api_client_from_params)
+    ApiClient, ApiError, client_from_options, connection_argument_spec)
 
+TOKEN_ENV = "HEROKU_API_KEY"
+URL_ENV = "HEROKU_API_URL"
 DEFAULT_BASE_URL = "https://api.heroku.com"
 ACCEPT = "application/vnd.heroku+json; version=3"
 FIRST_RANGE = "id ..; max=1000"
@@ -27,6 +29,9 @@ class HerokuError(ApiError):
 class HerokuClient(ApiClient):
     error_class = HerokuError
     default_base_url = DEFAULT_BASE_URL
+    api_name = "Heroku"
+    token_env = TOKEN_ENV
+    url_env = URL_ENV
 
     def __init__(self, *args, **kwargs):
         super(HerokuClient, self).__init__(*args, **kwargs)
@@ -67,7 +72,8 @@ class HerokuClient(ApiClient):
         if method.upper() not in ("GET", "HEAD"):
             # The collection reads Heroku; writes happen only behind explicit opt-in options,
             # which go through write() below.
-            raise HerokuError("Refusing %s %s: the Heroku client is read-only" % (method, route), method=method, route=route)
+            raise HerokuError("Refusing %s %s: the Heroku client is read-only" % (method, route), method=method,
+                              route=route)
         return super(HerokuClient, self).request(method, route, params, query, json, headers, expected)
 
     def write(self, method, route, body=None, **params):
@@ -115,14 +121,13 @@ class HerokuClient(ApiClient):
         return copy.deepcopy(items)
 
 
-TOKEN_ENV = "HEROKU_API_KEY"
-URL_ENV = "HEROKU_API_URL"
-
-
 def argument_spec():
     """The connection options of every Heroku module (see the doc fragment of the same name)."""
     return connection_argument_spec(TOKEN_ENV, URL_ENV, DEFAULT_BASE_URL, token_aliases=["heroku_api_key"])
 
 
-def client_from_params(params, **kwargs):
-    return api_client_from_params(HerokuClient, params, TOKEN_ENV, URL_ENV, **kwargs)
+def client_from_params(options, **kwargs):
+    """The one way from options to a Heroku client, for modules (``module.params``) and plugins
+    (``get_option``). Raises HerokuError, with the one "token missing" message of this API:
+    ``No Heroku API token: set the api_token option or the HEROKU_API_KEY environment variable.``"""
+    return client_from_options(HerokuClient, options, **kwargs)

@@ -305,9 +305,10 @@ def discovery_from_module(module):
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
         client = client_from_params(module.params)
-        scheduler = client_from_params(dict(module.params, api_url=module.params["scheduler_url"]))
+        scheduler = client_from_params(dict(module.params, api_url=module.params["scheduler_url"]),
+                                       url_option="scheduler_url", url_env="HEROKU_SCHEDULER_API_URL")
     except HerokuError as exc:
-        module.fail_json(msg="Heroku API key missing: set api_token or HEROKU_API_KEY (%s)" % exc)
+        module.fail_json(msg=exc.message)
     return HerokuDiscovery(client, scheduler_client=scheduler, warn=module.warn)
 
 

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import (
-    ApiClient, ApiError, connection_argument_spec, client_from_params as api_client_from_params)
+    ApiClient, ApiError, client_from_options, connection_argument_spec)
 
+TOKEN_ENV = "NORTHFLANK_API_TOKEN"
+URL_ENV = "NORTHFLANK_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.northflank.com"
 PER_PAGE = 100
 
@@ -20,6 +22,9 @@ class NorthflankError(ApiError):
 class NorthflankClient(ApiClient):
     error_class = NorthflankError
     default_base_url = DEFAULT_BASE_URL
+    api_name = "Northflank"
+    token_env = TOKEN_ENV
+    url_env = URL_ENV
 
     def default_headers(self):
         headers = super(NorthflankClient, self).default_headers()
@@ -52,7 +57,8 @@ class NorthflankClient(ApiClient):
     def error_from(self, response, method, route):
         body = response.body if isinstance(response.body, dict) else {}
         err = body.get("error") if isinstance(body.get("error"), dict) else {}
-        message = err.get("message") or (response.body if isinstance(response.body, str) and response.body else "HTTP %s" % response.status)
+        message = err.get("message") or (response.body if isinstance(response.body, str) and response.body
+                                         else "HTTP %s" % response.status)
         return NorthflankError(message, status=response.status, error_id=err.get("id"), details=err.get("details"),
                                method=method, route=route)
 
@@ -107,14 +113,13 @@ class NorthflankClient(ApiClient):
             query["cursor"] = cursor
 
 
-TOKEN_ENV = "NORTHFLANK_API_TOKEN"
-URL_ENV = "NORTHFLANK_API_BASE_URL"
-
-
 def argument_spec():
     """The connection options of every Northflank module (see the doc fragment of the same name)."""
     return connection_argument_spec(TOKEN_ENV, URL_ENV, DEFAULT_BASE_URL)
 
 
-def client_from_params(params, **kwargs):
-    return api_client_from_params(NorthflankClient, params, TOKEN_ENV, URL_ENV, **kwargs)
+def client_from_params(options, **kwargs):
+    """The one way from options to a Northflank client, for modules (``module.params``) and plugins
+    (``get_option``). Raises NorthflankError, with the one "token missing" message of this API:
+    ``No Northflank API token: set the api_token option or the NORTHFLANK_API_TOKEN environment variable.``"""
+    return client_from_options(NorthflankClient, options, **kwargs)

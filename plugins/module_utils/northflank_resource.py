@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The base of every Northflank resource module: read -> compare -> write, check mode, diff with
-secrets masked, and one result shape.
+"""The base of the Northflank resource modules that follow the read -> compare -> write cycle (project,
+secret group, addon, service, job, pipeline, release flow): check mode, diff with secrets masked, and
+one result shape. It extends ``NorthflankModule`` (northflank_module.py: client, errors, request
+counts, polling), which the modules outside that cycle (info, domain, import) use directly.
 
 A module subclasses ``NorthflankResource`` and supplies:
 
@@ -21,13 +23,9 @@ differs, and in check mode writes nothing while still reporting what would chang
 from __future__ import annotations
 
 import re
-import time
 
-from ansible.module_utils.basic import missing_required_lib
-
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import (
-    NorthflankError, argument_spec as connection_spec, client_from_params)
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, state_option)
 
 MASK = "********"
 # Name rules of the Northflank API reference (the SDK types cannot express them).
@@ -125,31 +123,16 @@ def pick(data, paths):
     return dict((k, data.get(k)) for k in keys if isinstance(data, dict) and k in data)
 
 
-class NorthflankResource(object):
-    kind = "resource"
+class NorthflankResource(NorthflankModule):
     secret_paths = ()       # dotted paths of secret values (maps or scalars), masked in output and diff
     exact_paths = ()        # dotted paths compared as a whole (maps of variables)
     immutable_paths = ()    # dotted paths that cannot change once created
     result_key = "resource"  # key of the resource in the module result
-    doing = "managing"       # for error messages: _info modules are "reading"
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        if not HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        try:
-            self.client = client_from_params(module.params)
-        except NorthflankError as exc:
-            module.fail_json(msg="Northflank API token missing: set api_token or NORTHFLANK_API_TOKEN (%s)" % exc)
 
     @staticmethod
     def spec(**options):
         """The module's options plus the connection options and ``state``."""
-        spec = connection_spec()
-        spec["state"] = dict(type="str", default="present", choices=["present", "absent"])
-        spec.update(options)
-        return spec
+        return NorthflankModule.spec(state=state_option(), **options)
 
     # -- to override ----------------------------------------------------------------------
     def read(self):
@@ -170,10 +153,6 @@ class NorthflankResource(object):
     def delete(self, current):
         raise NotImplementedError
 
-    def validate(self):
-        """Return an error message for bad input, before anything is sent."""
-        return None
-
     def wait(self, resource):
         """Wait for an asynchronous create or update to settle; returns the settled resource.
 
@@ -188,50 +167,6 @@ class NorthflankResource(object):
         return None
 
     # -- the cycle ------------------------------------------------------------------------
-    def fail(self, msg, exc=None, **extra):
-        if exc is not None:
-            extra["failure"] = exc.to_dict()
-        extra.setdefault("api_requests", self.client.counts)
-        self.module.fail_json(msg=msg, **extra)
-
-    def poll(self, fetch, done, failed=lambda r: False, what="", timeout=600, interval=10, first=None, describe=None):
-        """Poll ``fetch()`` until ``done`` (or ``failed``), slowly: each poll costs API budget.
-
-        The first wait is ``first`` seconds (default: 2, at most ``interval``); each next one doubles,
-        up to ``interval``. ``failed`` may return a message (the API's words) to put in the error;
-        ``describe(resource)`` tells what was last seen when the time runs out."""
-        deadline = time.time() + timeout
-        delay = min(interval, 2) if first is None else min(interval, first)
-        while True:
-            resource = fetch()
-            if done(resource):
-                return resource
-            outcome = failed(resource)
-            if outcome:
-                self.fail("%s %s failed%s" % (self.kind, what, ": %s" % outcome if isinstance(outcome, str) else ""))
-            if time.time() + delay > deadline:
-                last = " (last seen: %s)" % describe(resource) if describe else ""
-                self.fail("timed out after %ds waiting for %s %s%s; a re-run resumes the wait" % (timeout, self.kind, what, last))
-            time.sleep(delay)
-            delay = min(interval, delay * 2)
-
-    def pacing(self):
-        """``poll()`` keywords from a module's ``wait_timeout`` and ``poll_interval`` options: the first wait is
-        ``poll_interval`` and the waits back off to six times it (5 s to 30 s by default), which keeps a long wait to a
-        few requests of the hourly budget while tests can poll every second."""
-        return dict(timeout=self.params["wait_timeout"], first=self.params["poll_interval"], interval=6 * self.params["poll_interval"])
-
-    def run(self):
-        error = self.validate()
-        if error:
-            self.module.fail_json(msg=error)
-        try:
-            result = self._run()
-        except NorthflankError as exc:
-            self.fail("Northflank API error while %s %s: %s" % (self.doing, self.kind, exc), exc)
-        result["api_requests"] = self.client.counts
-        self.module.exit_json(**result)
-
     def _run(self):
         check = self.module.check_mode
         current = self.read()

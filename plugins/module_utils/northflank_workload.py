@@ -12,8 +12,9 @@ import re
 
 PORT_NAME = re.compile(r"^[a-zA-Z](-?[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)?$")
 VCS_TYPES = ["github", "gitlab", "bitbucket", "self-hosted", "azure", "origin"]
-BUILDERS = ["HEROKU_24", "HEROKU_22", "HEROKU_22_CLASSIC", "HEROKU_20", "HEROKU_18", "GOOGLE_22", "GOOGLE_V1", "CNB_ALPINE",
-            "CNB_BIONIC", "PAKETO_JAMMY_TINY", "PAKETO_JAMMY_BASE", "PAKETO_JAMMY_FULL", "PAKETO_TINY", "PAKETO_BASE", "PAKETO_FULL"]
+BUILDERS = ["HEROKU_24", "HEROKU_22", "HEROKU_22_CLASSIC", "HEROKU_20", "HEROKU_18", "GOOGLE_22", "GOOGLE_V1",
+            "CNB_ALPINE", "CNB_BIONIC", "PAKETO_JAMMY_TINY", "PAKETO_JAMMY_BASE", "PAKETO_JAMMY_FULL", "PAKETO_TINY",
+            "PAKETO_BASE", "PAKETO_FULL"]
 PROBES = {"liveness": "livenessProbe", "readiness": "readinessProbe", "startup": "startupProbe"}
 
 
@@ -139,8 +140,8 @@ def internal_body(deploy_from):
 def ports_body(ports):
     if ports is None:
         return None
-    return [dict(name=p["name"], internalPort=p["internal_port"], public=p["public"], protocol=p["protocol"], domains=p.get("domains"))
-            for p in ports]
+    return [dict(name=p["name"], internalPort=p["internal_port"], public=p["public"], protocol=p["protocol"],
+                 domains=p.get("domains")) for p in ports]
 
 
 def health_checks_body(checks):
@@ -148,10 +149,10 @@ def health_checks_body(checks):
         return None
     out = []
     for c in checks:
-        out.append(dict(type=PROBES[c["type"]], protocol=c["protocol"], path=c.get("path"), port=c.get("port"), cmd=c.get("command"),
-                        initialDelaySeconds=c["initial_delay_seconds"], periodSeconds=c["period_seconds"],
-                        timeoutSeconds=c["timeout_seconds"], failureThreshold=c["failure_threshold"],
-                        successThreshold=c.get("success_threshold")))
+        out.append(dict(type=PROBES[c["type"]], protocol=c["protocol"], path=c.get("path"), port=c.get("port"),
+                        cmd=c.get("command"), initialDelaySeconds=c["initial_delay_seconds"],
+                        periodSeconds=c["period_seconds"], timeoutSeconds=c["timeout_seconds"],
+                        failureThreshold=c["failure_threshold"], successThreshold=c.get("success_threshold")))
     return out
 
 
@@ -162,8 +163,8 @@ def check_ports(ports):
     for port in ports or []:
         name = port["name"]
         if not (1 <= len(name) <= 8) or not PORT_NAME.match(name):
-            return ("port name %r is not valid on Northflank: use 1 to 8 letters, digits and single hyphens, starting with a letter"
-                    % name)
+            return ("port name %r is not valid on Northflank: use 1 to 8 letters, digits and single hyphens, starting "
+                    "with a letter" % name)
         if name in names:
             return "port name %r is used twice" % name
         names.append(name)

@@ -12,14 +12,14 @@ version_added: 1.0.0
 description:
   - Reads one Heroku app through the Platform API into one normalised structure, the input of the migration roles.
   - "Only reads: sends GET requests and nothing else."
-  - "Costs 11 GET requests for a Cedar (classic buildpack) app: the app, formation, config vars, add-ons, add-on attachments,
-    domains, features, pipeline coupling, releases, the current slug and the buildpack installations.
-    One more when the app is in a pipeline (the pipeline's name), one more (to the Scheduler's host) when it has the
-    Heroku Scheduler add-on. A Fir app costs 10 (its OCI image replaces the slug and the buildpack installations),
-    an app never released 10 (no slug), a container-registry app 9 (neither). Each response is read once per task.
+  - "Costs 11 GET requests for a Cedar (classic buildpack) app: the app, formation, config vars, add-ons, add-on
+    attachments, domains, features, pipeline coupling, releases, the current slug and the buildpack installations. One
+    more when the app is in a pipeline (the pipeline's name), one more (to the Scheduler's host) when it has the Heroku
+    Scheduler add-on. A Fir app costs 10 (its OCI image replaces the slug and the buildpack installations), an app never
+    released 10 (no slug), a container-registry app 9 (neither). Each response is read once per task.
     docs/heroku-discovery.md explains each request."
-  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output
-    (as with C(no_log)), so register it and use it in later tasks.
+  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from
+    output (as with C(no_log)), so register it and use it in later tasks.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -58,8 +58,8 @@ app_info:
   contains:
     app:
       description:
-        - Name, ID, region, stack, build stack, generation (V(cedar) or V(fir)), space, team, maintenance, internal routing,
-          ACM, web URL and Heroku Git URL (C(git_url)).
+        - Name, ID, region, stack, build stack, generation (V(cedar) or V(fir)), space, team, maintenance, internal
+          routing, ACM, web URL and Heroku Git URL (C(git_url)).
       type: dict
       returned: always
     formation:
@@ -76,11 +76,13 @@ app_info:
       type: dict
       returned: always
     config_var_classes:
-      description: "For every config var, who owns it: V(user), V(addon) (set by an add-on attachment) or V(heroku) (set by Heroku)."
+      description: "For every config var, who owns it: V(user), V(addon) (set by an add-on attachment) or V(heroku) (set
+        by Heroku)."
       type: dict
       returned: always
     addons:
-      description: Add-ons with service, plan, owning app, whether another app owns it, attachments and the config var names they set.
+      description: Add-ons with service, plan, owning app, whether another app owns it, attachments and the config var
+        names they set.
       type: list
       elements: dict
       returned: always
@@ -109,16 +111,17 @@ app_info:
       returned: always
     release:
       description:
-        - "The current release: C(id), C(version), C(created_at), C(description), C(slug_id) (Cedar) or C(oci_image_id) (Fir),
-          and from the slug or image C(commit), C(stack), C(buildpack_description) and C(process_types) (the release phase
-          included), and C(has_release_phase)."
+        - "The current release: C(id), C(version), C(created_at), C(description), C(slug_id) (Cedar) or C(oci_image_id)
+          (Fir), and from the slug or image C(commit), C(stack), C(buildpack_description) and C(process_types) (the
+          release phase included), and C(has_release_phase)."
         - All but C(id), C(version), C(created_at) and C(description) are null or empty for container-registry apps.
       type: dict
       returned: always
     scheduler:
       description:
         - Heroku Scheduler jobs (C(id), C(command), C(dyno_size), C(every), C(at)) with their UTC cron C(schedule).
-        - C(available=false) with a C(reason), and a warning, when the app has the add-on but its jobs could not be read.
+        - C(available=false) with a C(reason), and a warning, when the app has the add-on but its jobs could not be
+          read.
       type: dict
       returned: always
     migration:
@@ -155,8 +158,8 @@ def main():
     try:
         info = discovery.app_info(module.params["app"])
     except HerokuError as exc:
-        module.fail_json(msg="Could not read Heroku app %s: %s" % (module.params["app"], exc), failure=exc.to_dict(),
-                         api_requests=request_counts(discovery))
+        module.fail_json(msg=exc.in_context("Could not read Heroku app %s" % module.params["app"]),
+                         failure=exc.to_dict(), api_requests=request_counts(discovery))
     if not module.params["config_var_values"]:
         info["config_vars"] = {}
     module.exit_json(changed=False, app_info=info, api_requests=request_counts(discovery))

@@ -10,13 +10,15 @@ module: heroku_pipeline_info
 short_description: Read a Heroku pipeline, its stages and every app in it
 version_added: 1.0.0
 description:
-  - Reads a Heroku pipeline, its couplings by stage, and each app with the same code as M(herokumigrate.northflank.heroku_app_info).
-  - Refuses (as C(migration.scenario=unsupported), with the C(reason)) a pipeline whose apps span several regions, that holds
-    an app that cannot be migrated, or that has no app in a development, staging or production stage.
+  - Reads a Heroku pipeline, its couplings by stage, and each app with the same code as
+    M(herokumigrate.northflank.heroku_app_info).
+  - Refuses (as C(migration.scenario=unsupported), with the C(reason)) a pipeline whose apps span several regions, that
+    holds an app that cannot be migrated, or that has no app in a development, staging or production stage.
   - Apps in the review and test stages are read and listed but not migrated; C(migration.warnings) names them.
   - "Only reads. Costs 2 requests (the pipeline and its couplings) plus, per app, what
     M(herokumigrate.northflank.heroku_app_info) costs less its 2 pipeline look-ups: 10 for a Cedar app."
-  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from output.
+  - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from
+    output.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -61,7 +63,8 @@ pipeline_info:
       elements: dict
       returned: always
     migration:
-      description: C(scenario) V(pipeline), or V(unsupported) with the C(reason); C(region) when there is one; C(warnings).
+      description: C(scenario) V(pipeline), or V(unsupported) with the C(reason); C(region) when there is one;
+        C(warnings).
       type: dict
       returned: always
   sample:
@@ -90,8 +93,8 @@ def main():
     try:
         info = discovery.pipeline_info(module.params["pipeline"])
     except HerokuError as exc:
-        module.fail_json(msg="Could not read Heroku pipeline %s: %s" % (module.params["pipeline"], exc), failure=exc.to_dict(),
-                         api_requests=request_counts(discovery))
+        module.fail_json(msg=exc.in_context("Could not read Heroku pipeline %s" % module.params["pipeline"]),
+                         failure=exc.to_dict(), api_requests=request_counts(discovery))
     if not module.params["config_var_values"]:
         for app in info["apps"]:
             app["config_vars"] = {}

@@ -12,15 +12,15 @@ version_added: 1.0.0
 description:
   - Ensures an addon (PostgreSQL, Redis, MySQL, MongoDB...) exists in a Northflank project with the given plan, storage,
     replicas, network settings and backup schedules, or is absent.
-  - The addon is found by the ID Northflank derives from its name. Only what the task sets is compared; a re-run that finds
-    nothing different sends no write.
+  - The addon is found by the ID Northflank derives from its name. Only what the task sets is compared; a re-run that
+    finds nothing different sends no write.
   - An existing addon is updated with a PATCH that carries only the changed keys.
   - Northflank can only increase storage and replicas. A lower O(storage) or O(replicas) than the addon has is an error,
     reported before anything is sent (in check mode too); it is never ignored.
   - The addon type cannot change. A different O(type) is an error.
   - A different O(version) upgrades the addon, but only to a version Northflank offers as an upgrade of the running one
-    (C(GET .../version) C(upgradeTo)). Anything else, a downgrade included, is an error that lists the versions on offer.
-    Upgrades cannot be undone.
+    (C(GET .../version) C(upgradeTo)). Anything else, a downgrade included, is an error that lists the versions on
+    offer. Upgrades cannot be undone.
   - The result never contains the addon's credentials; use M(herokumigrate.northflank.northflank_addon_info) with
     O(herokumigrate.northflank.northflank_addon_info#module:credentials=true) to read them.
 author:
@@ -50,12 +50,15 @@ options:
     description:
       - Version of the addon software. V(latest), V(<major>-latest) (for example V(16-latest)) or an exact version.
       - When creating, defaults to V(latest). V(latest) is used only at creation and never triggers an upgrade.
-      - V(<major>-latest) matches any running version of that major version; an exact version must match the running one.
-      - On an existing addon, a version that does not match upgrades it, if Northflank offers that upgrade (see the description).
+      - V(<major>-latest) matches any running version of that major version; an exact version must match the running
+        one.
+      - On an existing addon, a version that does not match upgrades it, if Northflank offers that upgrade (see the
+        description).
     type: str
   plan:
     description:
-      - Compute plan of the addon (Northflank's C(billing.deploymentPlan)), for example V(nf-compute-20) or V(nf-compute-50).
+      - Compute plan of the addon (Northflank's C(billing.deploymentPlan)), for example V(nf-compute-20) or
+        V(nf-compute-50).
       - Required to create the addon. Can be changed up or down.
     type: str
   storage:
@@ -124,8 +127,8 @@ options:
     elements: str
   wait:
     description:
-      - Wait until the addon's C(status) is C(running) after a create, a scaling or an upgrade, and on a re-run that finds it
-        still settling. A C(paused) addon is not waited for.
+      - Wait until the addon's C(status) is C(running) after a create, a scaling or an upgrade, and on a re-run that
+        finds it still settling. A C(paused) addon is not waited for.
     type: bool
     default: true
   wait_timeout:
@@ -187,7 +190,8 @@ EXAMPLES = r"""
 RETURN = r"""
 addon:
   description:
-    - The addon as the Northflank API returns it (C(GET /v1/projects/{project}/addons/{addon})). It holds no credentials.
+    - The addon as the Northflank API returns it (C(GET /v1/projects/{project}/addons/{addon})). It holds no
+      credentials.
     - In check mode, for an addon that does not exist yet, the request body that would be sent.
   returned: when O(state=present)
   type: dict
@@ -268,15 +272,15 @@ class Addon(NorthflankResource):
     immutable_paths = ("type",)
 
     def validate(self):
-        p = self.params
-        if p["poll_interval"] < 1:
+        params = self.params
+        if params["poll_interval"] < 1:
             return "poll_interval must be at least 1 second"
-        if p["external_access"] and p["tls"] is False:
+        if params["external_access"] and params["tls"] is False:
             return "external_access requires tls: Northflank gives a public address only to addons with TLS"
         for option in ("storage", "replicas"):
-            if p[option] is not None and p[option] < 1:
+            if params[option] is not None and params[option] < 1:
                 return "%s must be a positive number" % option
-        return check_name(p["name"], "addon", max_len=39)
+        return check_name(params["name"], "addon", max_len=39)
 
     @property
     def addon_id(self):
@@ -291,15 +295,15 @@ class Addon(NorthflankResource):
         return current
 
     def desired(self):
-        p = self.params
+        params = self.params
         # Defaults that apply only to a new addon: an existing one keeps its version and replicas.
-        version = p["version"] or (None if self.exists else "latest")
-        replicas = p["replicas"] or (None if self.exists else 1)
-        body = dict(name=p["name"], type=p["type"], version=version, description=p["description"], tags=p["tags"],
-                    tlsEnabled=p["tls"], externalAccessEnabled=p["external_access"],
-                    billing=dict(deploymentPlan=p["plan"], storage=p["storage"], replicas=replicas))
-        if p["backup_schedules"] is not None:
-            body["backupSchedules"] = [schedule_body(s) for s in p["backup_schedules"]]
+        version = params["version"] or (None if self.exists else "latest")
+        replicas = params["replicas"] or (None if self.exists else 1)
+        body = dict(name=params["name"], type=params["type"], version=version, description=params["description"],
+                    tags=params["tags"], tlsEnabled=params["tls"], externalAccessEnabled=params["external_access"],
+                    billing=dict(deploymentPlan=params["plan"], storage=params["storage"], replicas=replicas))
+        if params["backup_schedules"] is not None:
+            body["backupSchedules"] = [schedule_body(s) for s in params["backup_schedules"]]
         return body
 
     def view(self, current):
@@ -337,7 +341,8 @@ class Addon(NorthflankResource):
     def current_schedules(self, current):
         schedules = []
         for item in self.client.list(SCHEDULES, "schedules", project=self.params["project"], addon=current["id"]):
-            schedule = dict(scheduling=item.get("scheduling"), backupType=item.get("backupType"), retentionTime=item.get("retentionTime"))
+            schedule = dict(scheduling=item.get("scheduling"), backupType=item.get("backupType"),
+                            retentionTime=item.get("retentionTime"))
             if item.get("backupCompressionType") is not None:
                 schedule["compressionType"] = item["backupCompressionType"]
             schedules.append(schedule)
@@ -345,8 +350,9 @@ class Addon(NorthflankResource):
 
     def forbidden_change(self, body, view, changes):
         if view is None:
-            missing = [option for option, value in (("type", body.get("type")), ("plan", body["billing"].get("deploymentPlan")),
-                                                    ("storage", body["billing"].get("storage"))) if value is None]
+            missing = [option for option,
+                       value in (("type", body.get("type")), ("plan", body["billing"].get("deploymentPlan")),
+                                 ("storage", body["billing"].get("storage"))) if value is None]
             if missing:
                 return "addon %r does not exist yet: set %s to create it" % (body["name"], ", ".join(missing))
             return None
@@ -361,9 +367,11 @@ class Addon(NorthflankResource):
         if "version" in changes:
             self.upgrade_to = self.offered_upgrade(body["version"])
             if self.upgrade_to is None:
-                offered = "it offers upgrades to %s only" % ", ".join(self.offered) if self.offered else "it offers no upgrade"
-                return ("cannot change the version of addon %r from %s to %s: Northflank upgrades only to the versions it offers, and %s "
-                        "(downgrades are never possible)" % (body["name"], view["version"], body["version"], offered))
+                offered = ("it offers upgrades to %s only" % ", ".join(self.offered) if self.offered
+                           else "it offers no upgrade")
+                return ("cannot change the version of addon %r from %s to %s: Northflank upgrades only to the versions "
+                        "it offers, and %s (downgrades are never possible)"
+                        % (body["name"], view["version"], body["version"], offered))
         return None
 
     def offered_upgrade(self, wanted):
@@ -393,10 +401,10 @@ class Addon(NorthflankResource):
     def wait(self, resource):
         if not self.params["wait"] or resource.get("status") in SETTLED:
             return resource
-        return self.poll(lambda: self.client.get(ADDON, **self.route()),
-                         done=lambda r: r.get("status") in SETTLED,
+        return self.poll(lambda: self.client.get(ADDON, **self.route()), done=lambda r: r.get("status") in SETTLED,
                          failed=lambda r: r.get("status") in BROKEN and "status %s" % r.get("status"),
-                         what=repr(self.params["name"]), describe=lambda r: "status %s" % r.get("status"), **self.pacing())
+                         what=repr(self.params["name"]), describe=lambda r: "status %s" % r.get("status"),
+                         **self.pacing())
 
     def delete(self, current):
         self.client.delete(ADDON, **self.route())

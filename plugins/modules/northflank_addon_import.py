@@ -11,15 +11,17 @@ short_description: Import data into a Northflank addon from a live database or a
 version_added: 1.0.0
 description:
   - Imports a database into a Northflank addon, from a connection string to a live database (for example the Heroku
-    Postgres C(DATABASE_URL)) or from a C(.gz) / C(.zst) dump reachable over HTTP, then restores that import into the addon.
+    Postgres C(DATABASE_URL)) or from a C(.gz) / C(.zst) dump reachable over HTTP, then restores that import into the
+    addon.
   - Northflank keeps an import as a backup of the addon under the import's O(name). The module finds it by that name in
     C(GET .../backups), so an import is started once per name. A completed import is never repeated, one in progress is
     waited for (not started again), and a failed one is reported with the status Northflank gives it.
-  - After the import completes, the module restores it into the addon (C(POST .../backups/{backup}/restore)) unless a restore
-    of that import already completed or is in progress (then it is waited for).
-  - B(A restore replaces the addon's databases with the imported ones.) Import into a new addon, or one whose data may be
-    overwritten.
-  - Failures are final and never retried by a re-run, which reports the same failure. To try again, import under another O(name).
+  - After the import completes, the module restores it into the addon (C(POST .../backups/{backup}/restore)) unless a
+    restore of that import already completed or is in progress (then it is waited for).
+  - B(A restore replaces the addon's databases with the imported ones.) Import into a new addon, or one whose data may
+    be overwritten.
+  - Failures are final and never retried by a re-run, which reports the same failure. To try again, import under another
+    O(name).
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -37,14 +39,15 @@ options:
     required: true
   name:
     description:
-      - Name of the import, which Northflank gives the backup it creates. 3 to 39 letters and digits, separated by single
-        hyphens, spaces, C(/) or C(:).
+      - Name of the import, which Northflank gives the backup it creates. 3 to 39 letters and digits, separated by
+        single hyphens, spaces, C(/) or C(:).
       - This name is what makes the import happen once. Use a new name to import again.
       - Defaults to a name derived from O(source_name). One of O(name) and O(source_name) is required.
     type: str
   source_name:
     description:
-      - A non-secret name of the source, for example the Heroku add-on name V(postgresql-cubic-12345) or the Heroku app name.
+      - A non-secret name of the source, for example the Heroku add-on name V(postgresql-cubic-12345) or the Heroku app
+        name.
       - When O(name) is not set, the import is named V(heroku-import-) followed by this name in lower case with other
         characters than letters and digits turned into hyphens; if that is longer than 39 characters, V(heroku-import-)
         followed by 16 hex digits of its SHA-256.
@@ -53,13 +56,16 @@ options:
   connection_string:
     description:
       - Connection string of the database to import from, for example V(postgres://user:password@host:5432/dbname).
-      - A secret; never printed. Needed only to start the import; a re-run that finds the import needs neither it nor O(import_url).
+      - A secret; never printed. Needed only to start the import; a re-run that finds the import needs neither it nor
+        O(import_url).
       - Mutually exclusive with O(import_url).
     type: str
   import_url:
     description:
-      - URL of a dump file (C(.gz) or C(.zst)) that Northflank downloads, for example a pre-signed link to a Heroku backup.
-      - Treated as a secret (pre-signed URLs carry credentials); never printed. Mutually exclusive with O(connection_string).
+      - URL of a dump file (C(.gz) or C(.zst)) that Northflank downloads, for example a pre-signed link to a Heroku
+        backup.
+      - Treated as a secret (pre-signed URLs carry credentials); never printed. Mutually exclusive with
+        O(connection_string).
     type: str
   import_all_databases:
     description:
@@ -77,19 +83,21 @@ options:
     default: true
   wait:
     description:
-      - Wait for the import and then the restore to end. With V(false), the task returns once the import (or the restore) is
-        started; a later run with the same O(name) picks up where it is.
+      - Wait for the import and then the restore to end. With V(false), the task returns once the import (or the
+        restore) is started; a later run with the same O(name) picks up where it is.
     type: bool
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for the import and the restore, each. When it runs out the task fails; a re-run resumes the wait.
+      - Seconds to wait for the import and the restore, each. When it runs out the task fails; a re-run resumes the
+        wait.
     type: int
     default: 3600
   poll_interval:
     description:
-      - Seconds before the first status read while waiting. Each next wait doubles, up to six times this value
-        (5, 10, 20, 30, 30... seconds by default), so that a long import costs few of the 1000 requests an hour Northflank allows.
+      - Seconds before the first status read while waiting. Each next wait doubles, up to six times this value (5, 10,
+        20, 30, 30... seconds by default), so that a long import costs few of the 1000 requests an hour Northflank
+        allows.
       - At least V(1).
     type: int
     default: 5
@@ -104,8 +112,8 @@ attributes:
     description: An import is started once per O(name); a re-run that finds it completed and restored sends no write.
     support: full
 notes:
-  - The module makes one C(GET .../backups) read to find the import, one C(GET .../restores) read to find its restore, and
-    while waiting one read per poll.
+  - The module makes one C(GET .../backups) read to find the import, one C(GET .../restores) read to find its restore,
+    and while waiting one read per poll.
 """
 
 EXAMPLES = r"""
@@ -140,7 +148,8 @@ actions:
   sample: [import, restore]
 backup:
   description:
-    - The backup holding the import, as Northflank returns it (C(id), C(name), C(status), C(config)...). Holds no credentials.
+    - The backup holding the import, as Northflank returns it (C(id), C(name), C(status), C(config)...). Holds no
+      credentials.
     - Absent in check mode when the import has not been started yet.
   returned: when the import exists
   type: dict
@@ -166,9 +175,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import (
-    NorthflankError, argument_spec as connection_spec)
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
 
 ADDON = "/v1/projects/{project}/addons/{addon}"
 IMPORT = ADDON + "/import"
@@ -200,17 +208,17 @@ def latest(items):
     return max(items, key=lambda i: i.get("createdAt") or i.get("restoreTimestamp") or "") if items else None
 
 
-class AddonImport(NorthflankResource):
+class AddonImport(NorthflankModule):
     kind = "addon import"
 
     def validate(self):
-        p = self.params
-        if p["poll_interval"] < 1:
+        params = self.params
+        if params["poll_interval"] < 1:
             return "poll_interval must be at least 1 second"
-        self.name = import_name(p["name"], p["source_name"])
+        self.name = import_name(params["name"], params["source_name"])
         if not (3 <= len(self.name) <= 39) or not IMPORT_NAME.match(self.name):
-            return ("import name %r is not valid on Northflank: use 3 to 39 letters and digits separated by single hyphens, "
-                    "spaces, '/' or ':'" % self.name)
+            return ("import name %r is not valid on Northflank: use 3 to 39 letters and digits separated by single "
+                    "hyphens, spaces, '/' or ':'" % self.name)
         return None
 
     def route(self, **params):
@@ -219,7 +227,8 @@ class AddonImport(NorthflankResource):
     def poll_status(self, fetch, what):
         return self.poll(fetch, done=lambda r: r.get("status") == DONE,
                          failed=lambda r: r.get("status") in FAILED and self.failure(r, what),
-                         what="%r %s" % (self.name, what), describe=lambda r: "status %s" % r.get("status"), **self.pacing())
+                         what="%r %s" % (self.name, what), describe=lambda r: "status %s" % r.get("status"),
+                         **self.pacing())
 
     def failure(self, item, what):
         return ("Northflank reports %s status %r%s; a re-run will not retry it: import under another name to try again"
@@ -249,7 +258,7 @@ class AddonImport(NorthflankResource):
 
     # -- the cycle --------------------------------------------------------------------------
     def _run(self):
-        p, check = self.params, self.module.check_mode
+        params, check = self.params, self.module.check_mode
         actions = []
         backup = self.find_backup()
         before = dict(name=self.name, backup=backup and backup.get("status"), restore=None)
@@ -257,22 +266,22 @@ class AddonImport(NorthflankResource):
         if backup is None:
             actions.append("import")
             if check:
-                if p["restore"]:
+                if params["restore"]:
                     actions.append("restore")
                 return self.result(actions, before, None, None)
             backup = self.start_import()
         if backup.get("status") in FAILED:
-            self.fail("import %r into addon %r failed: %s" % (self.name, p["addon"], self.failure(backup, "import")),
-                      backup=backup, actions=actions)
+            self.fail("import %r into addon %r failed: %s"
+                      % (self.name, params["addon"], self.failure(backup, "import")), backup=backup, actions=actions)
         if backup.get("status") != DONE:
-            if check and p["restore"]:
+            if check and params["restore"]:
                 actions.append("restore")
-            if check or not p["wait"]:
+            if check or not params["wait"]:
                 return self.result(actions, before, backup, None)
             backup = self.poll_status(lambda: self.client.get(BACKUP, **self.route(backup=backup["id"])), "import")
 
         restore = None
-        if p["restore"]:
+        if params["restore"]:
             restore = self.find_restore(backup)
             before["restore"] = restore and restore.get("status")
             if restore is None:
@@ -282,30 +291,33 @@ class AddonImport(NorthflankResource):
                 restore_id = (self.client.post(RESTORE, None, **self.route(backup=backup["id"])) or {}).get("restoreId")
                 restore = dict(id=restore_id, status="scheduled")
             if restore.get("status") in FAILED:
-                self.fail("restore of import %r into addon %r failed: %s" % (self.name, p["addon"], self.failure(restore, "restore")),
-                          backup=backup, restore_result=restore, actions=actions)
-            if restore.get("status") != DONE and p["wait"] and not check:
+                self.fail("restore of import %r into addon %r failed: %s"
+                          % (self.name, params["addon"], self.failure(restore, "restore")), backup=backup,
+                          restore_result=restore, actions=actions)
+            if restore.get("status") != DONE and params["wait"] and not check:
                 restore = self.poll_status(lambda: self.find_restore_by_id(backup, restore["id"]), "restore")
         return self.result(actions, before, backup, restore)
 
     def start_import(self):
-        p = self.params
+        params = self.params
         body = dict(name=self.name)
-        if p["connection_string"]:
-            body.update(connectionString=p["connection_string"])
-            if p["import_all_databases"] is not None:
-                body["importAllDatabases"] = p["import_all_databases"]
-            if p["compression"]:
-                body["compressionType"] = p["compression"]
-        elif p["import_url"]:
-            body.update(importUrl=p["import_url"])
+        if params["connection_string"]:
+            body.update(connectionString=params["connection_string"])
+            if params["import_all_databases"] is not None:
+                body["importAllDatabases"] = params["import_all_databases"]
+            if params["compression"]:
+                body["compressionType"] = params["compression"]
+        elif params["import_url"]:
+            body.update(importUrl=params["import_url"])
         else:
             self.fail("import %r has not been started yet: set connection_string or import_url to start it" % self.name)
         self.client.post(IMPORT, body, **self.route())
-        # The import answers without an ID (https://northflank.com/docs/v1/api/addons/import-addon-backup): the backup is found by its name.
+        # The import answers without an ID (https://northflank.com/docs/v1/api/addons/import-addon-backup):
+        # the backup is found by its name.
         backup = self.find_backup()
         if backup is None:
-            self.fail("Northflank accepted import %r into addon %r but lists no backup of that name" % (self.name, p["addon"]))
+            self.fail("Northflank accepted import %r into addon %r but lists no backup of that name"
+                      % (self.name, params["addon"]))
         return backup
 
     def find_restore_by_id(self, backup, restore_id):
@@ -327,8 +339,7 @@ class AddonImport(NorthflankResource):
 
 
 def main():
-    spec = connection_spec()
-    spec.update(
+    spec = AddonImport.spec(
         project=dict(type="str", required=True),
         addon=dict(type="str", required=True),
         name=dict(type="str"),

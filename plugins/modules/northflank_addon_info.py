@@ -11,9 +11,9 @@ short_description: Read a Northflank addon and, on request, its connection detai
 version_added: 1.0.0
 description:
   - Returns an addon of a Northflank project as the API returns it, or nothing when it does not exist.
-  - With O(credentials=true), also returns the addon's connection details (C(GET .../credentials)). The whole task result is then
-    hidden from output, as with C(no_log), at every verbosity and with C(--diff); register it and use it in later tasks, which
-    should carry C(no_log) themselves when they print or pass on the values.
+  - With O(credentials=true), also returns the addon's connection details (C(GET .../credentials)). The whole task
+    result is then hidden from output, as with C(no_log), at every verbosity and with C(--diff); register it and use it
+    in later tasks, which should carry C(no_log) themselves when they print or pass on the values.
   - Sends only GET requests.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -43,8 +43,8 @@ attributes:
     description: Changes nothing, so shows no diff.
     support: none
 notes:
-  - Ansible masks in output only values equal to C(no_log) I(inputs), never values a module returns; that is why the result is
-    hidden as a whole by this module's action plugin when it holds credentials.
+  - Ansible masks in output only values equal to C(no_log) I(inputs), never values a module returns; that is why the
+    result is hidden as a whole by this module's action plugin when it holds credentials.
 """
 
 EXAMPLES = r"""
@@ -80,8 +80,8 @@ addon:
       type: postgresql
 credentials:
   description:
-    - The addon's connection details as Northflank returns them; C(secrets) holds user names, passwords and keys, C(envs) every
-      connection value (for example C(POSTGRES_URI)) under the names a secret group can link.
+    - The addon's connection details as Northflank returns them; C(secrets) holds user names, passwords and keys,
+      C(envs) every connection value (for example C(POSTGRES_URI)) under the names a secret group can link.
     - Secret. The task result that holds them is never printed.
   returned: when O(credentials=true) and the addon exists
   type: dict
@@ -96,13 +96,13 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec as connection_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id
 
 ADDON = "/v1/projects/{project}/addons/{addon}"
 
 
-class AddonInfo(NorthflankResource):
+class AddonInfo(NorthflankModule):
     kind = "addon"
 
     def _run(self):
@@ -115,8 +115,7 @@ class AddonInfo(NorthflankResource):
 
 
 def main():
-    spec = connection_spec()
-    spec.update(
+    spec = AddonInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str", required=True),
         credentials=dict(type="bool", default=False, no_log=False),

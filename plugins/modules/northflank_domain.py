@@ -16,12 +16,12 @@ description:
     subdomain), so that a migration report can list them for the DNS cut-over.
   - Northflank adds subdomains only to a verified domain. Until the domain is verified, the subdomains are listed under
     RV(pending) and the task does not fail.
-  - Verification is asked for only with O(verify=true), and only for what is not verified yet. A failed check (Northflank
-    answers HTTP 400 when the DNS record is not found) is reported in RV(verification_errors) with Northflank's words and as a
-    warning, and does not fail the task, unless O(wait_for_verification=true).
-  - A subdomain is linked to its service port once it is verified (Northflank refuses to link it before), when the port does
-    not list it among its C(domains) yet (C(GET /v1/projects/{project}/services/{service})). Until then it is listed under
-    RV(pending).
+  - Verification is asked for only with O(verify=true), and only for what is not verified yet. A failed check
+    (Northflank answers HTTP 400 when the DNS record is not found) is reported in RV(verification_errors) with
+    Northflank's words and as a warning, and does not fail the task, unless O(wait_for_verification=true).
+  - A subdomain is linked to its service port once it is verified (Northflank refuses to link it before), when the port
+    does not list it among its C(domains) yet (C(GET /v1/projects/{project}/services/{service})). Until then it is
+    listed under RV(pending).
   - Subdomains that the task does not list are left alone.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -57,7 +57,8 @@ options:
         type: str
       port:
         description:
-          - Name of the service's port to link the subdomain to, for example V(web). Required with O(subdomains[].service).
+          - Name of the service's port to link the subdomain to, for example V(web). Required with
+            O(subdomains[].service).
         type: str
       project:
         description:
@@ -71,8 +72,8 @@ options:
     default: false
   wait_for_verification:
     description:
-      - With O(verify=true), keep asking until every check passes or O(wait_timeout) runs out, and then fail. DNS changes can
-        take a while to propagate.
+      - With O(verify=true), keep asking until every check passes or O(wait_timeout) runs out, and then fail. DNS
+        changes can take a while to propagate.
       - With V(false), a failed check is only reported.
     type: bool
     default: false
@@ -89,8 +90,8 @@ options:
     type: int
     default: 5
 notes:
-  - Each verification attempt is a write request (C(POST .../verify)); a re-run that finds everything verified and linked
-    sends none.
+  - Each verification attempt is a write request (C(POST .../verify)); a re-run that finds everything verified and
+    linked sends none.
 """
 
 EXAMPLES = r"""
@@ -142,7 +143,8 @@ domain:
 subdomains:
   description:
     - Each subdomain the task lists that exists (or, in check mode, would be added), as Northflank returns it.
-    - C(link) names the service port it is linked to; C(link.linked) is V(false) only in check mode, for a link not made yet.
+    - C(link) names the service port it is linked to; C(link.linked) is V(false) only in check mode, for a link not made
+      yet.
   returned: when O(state=present)
   type: list
   elements: dict
@@ -157,17 +159,19 @@ dns_records:
   description:
     - The DNS records to publish. C(name) is the full record name, C(host) the name relative to the domain, C(verified)
       whether Northflank has checked the record.
-    - The TXT record proves ownership of the domain; each subdomain has a CNAME (C(recordType)) record pointing to Northflank,
-      and a certificate validation record when Northflank gives one.
+    - The TXT record proves ownership of the domain; each subdomain has a CNAME (C(recordType)) record pointing to
+      Northflank, and a certificate validation record when Northflank gives one.
   returned: when O(state=present)
   type: list
   elements: dict
   sample:
     - {type: TXT, name: nfverify1608026055.acme.com, host: nfverify1608026055, value: 5f8d0d55b54764421b7156c3,
        purpose: domain verification, verified: true}
-    - {type: CNAME, name: www.acme.com, host: www, value: a1b2c3d4e5f6.dns.northflank.app, purpose: route to Northflank, verified: true}
+    - {type: CNAME, name: www.acme.com, host: www, value: a1b2c3d4e5f6.dns.northflank.app, purpose: route to Northflank,
+      verified: true}
 pending:
-  description: Subdomains that could not be added, or not linked, yet (their parent or they themselves are not verified), with the reason.
+  description: Subdomains that could not be added, or not linked, yet (their parent or they themselves are not
+    verified), with the reason.
   returned: when O(state=present)
   type: list
   elements: dict
@@ -193,7 +197,8 @@ api_requests:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, state_option)
 
 DOMAINS = "/v1/domains"
 DOMAIN = DOMAINS + "/{domain}"
@@ -214,19 +219,20 @@ def port_domains(port):
     return [d if isinstance(d, str) else (d or {}).get("name") for d in port.get("domains") or []]
 
 
-class Domain(NorthflankResource):
+class Domain(NorthflankModule):
     kind = "domain"
 
     def validate(self):
-        p = self.params
-        if p["poll_interval"] < 1:
+        params = self.params
+        if params["poll_interval"] < 1:
             return "poll_interval must be at least 1 second"
-        names = [s["name"] for s in p["subdomains"]]
+        names = [s["name"] for s in params["subdomains"]]
         if len(set(names)) != len(names):
             return "subdomains lists a name twice: %s" % ", ".join(sorted(set(n for n in names if names.count(n) > 1)))
-        for sub in p["subdomains"]:
-            if sub["service"] and not (sub["project"] or p["project"]):
-                return "subdomain %r is linked to service %r: set project (of the task or of the subdomain)" % (sub["name"], sub["service"])
+        for sub in params["subdomains"]:
+            if sub["service"] and not (sub["project"] or params["project"]):
+                return ("subdomain %r is linked to service %r: set project (of the task or of the subdomain)"
+                        % (sub["name"], sub["service"]))
         return None
 
     @property
@@ -248,8 +254,8 @@ class Domain(NorthflankResource):
         """Ask for verification (until it passes with wait_for_verification); the error of a failed check, or None."""
         if not self.params["wait_for_verification"]:
             return self.attempt(route, **params)
-        self.poll(lambda: self.attempt(route, **params), done=lambda error: error is None, what="%s verification" % what,
-                  describe=lambda error: error, **self.pacing())
+        self.poll(lambda: self.attempt(route, **params), done=lambda error: error is None,
+                  what="%s verification" % what, describe=lambda error: error, **self.pacing())
         return None
 
     # -- reads and writes -----------------------------------------------------------------------
@@ -286,21 +292,22 @@ class Domain(NorthflankResource):
 
     # -- the cycle ------------------------------------------------------------------------------
     def _run(self):
-        p, check = self.params, self.module.check_mode
+        params, check = self.params, self.module.check_mode
         domain = self.client.get_or_none(DOMAIN, domain=self.name)
-        if p["state"] == "absent":
+        if params["state"] == "absent":
             if domain is None:
                 return dict(changed=False, actions=[])
             if not check:
                 self.client.delete(DOMAIN, domain=self.name)
-            return dict(changed=True, actions=["delete %s" % self.name], diff=dict(before=self.summary(domain), after={}))
+            return dict(changed=True, actions=["delete %s" % self.name],
+                        diff=dict(before=self.summary(domain), after={}))
 
         self.services, self.links_before, actions, errors, pending = {}, [], [], {}, []
         before = self.summary(domain)
         if domain is None:
             actions.append("register %s" % self.name)
             domain = dict(name=self.name, status="pending", subdomains=[]) if check else self.register()
-        if domain.get("status") != "verified" and p["verify"]:
+        if domain.get("status") != "verified" and params["verify"]:
             error = None if check else self.verified(self.name, VERIFY, domain=self.name)
             if error:
                 errors[self.name] = error
@@ -311,20 +318,24 @@ class Domain(NorthflankResource):
 
         existing = set(s.get("name") for s in domain.get("subdomains") or [])
         subdomains = []
-        for sub in p["subdomains"]:
+        for sub in params["subdomains"]:
             full = full_name(self.name, sub["name"])
             if sub["name"] in existing:
                 info = self.client.get(SUBDOMAIN, domain=self.name, subdomain=sub["name"])
             elif not usable:
-                pending.append(dict(name=sub["name"], reason="the domain %s is not verified yet: publish its TXT record, "
-                                                             "then run with verify: true" % self.name))
+                pending.append(dict(name=sub["name"],
+                                    reason="the domain %s is not verified yet: publish its TXT record, then run with "
+                                           "verify: true" % self.name))
                 continue
             else:
                 actions.append("add %s" % full)
-                info = dict(name=sub["name"], fullName=full, verified=False) if check else self.add_subdomain(sub["name"])
-                domain = dict(domain, subdomains=(domain.get("subdomains") or []) + [dict(name=sub["name"], fullName=full)])
-            if not info.get("verified") and p["verify"]:
-                error = None if check else self.verified(full, SUBDOMAIN_VERIFY, domain=self.name, subdomain=sub["name"])
+                info = dict(name=sub["name"], fullName=full,
+                            verified=False) if check else self.add_subdomain(sub["name"])
+                domain = dict(domain,
+                              subdomains=(domain.get("subdomains") or []) + [dict(name=sub["name"], fullName=full)])
+            if not info.get("verified") and params["verify"]:
+                error = None if check else self.verified(full, SUBDOMAIN_VERIFY, domain=self.name,
+                                                         subdomain=sub["name"])
                 if error:
                     errors[full] = error
                 else:
@@ -333,11 +344,13 @@ class Domain(NorthflankResource):
             if sub["service"] and info.get("verified"):
                 info = dict(info, link=self.link(sub, full, actions, check))
             elif sub["service"]:  # Northflank links only verified subdomains
-                pending.append(dict(name=sub["name"], reason="%s is not verified yet: publish its %s record, then run with verify: true "
-                                                             "to link it" % (full, info.get("recordType") or "CNAME")))
+                pending.append(dict(name=sub["name"],
+                                    reason="%s is not verified yet: publish its %s record, then run with verify: true "
+                                           "to link it" % (full, info.get("recordType") or "CNAME")))
             subdomains.append(info)
         for name, error in sorted(errors.items()):
-            self.module.warn("Northflank could not verify %s: %s. Publish the records of dns_records and run again." % (name, error))
+            self.module.warn("Northflank could not verify %s: %s. Publish the records of dns_records and run again."
+                             % (name, error))
 
         result = dict(changed=bool(actions), actions=actions, domain=domain, subdomains=subdomains, pending=pending,
                       verification_errors=errors, dns_records=self.records(domain, subdomains))
@@ -362,7 +375,8 @@ class Domain(NorthflankResource):
         actions.append("link %s" % self.describe_link(full, link))
         if check:
             return dict(link, linked=False)
-        self.client.post(ASSIGN, dict(projectId=project, serviceId=sub["service"], portName=sub["port"]), domain=self.name, subdomain=sub["name"])
+        self.client.post(ASSIGN, dict(projectId=project, serviceId=sub["service"], portName=sub["port"]),
+                         domain=self.name, subdomain=sub["name"])
         return dict(link, linked=True)
 
     @staticmethod
@@ -380,12 +394,14 @@ class Domain(NorthflankResource):
     def records(self, domain, subdomains):
         records = []
         if domain.get("hostname") and domain.get("token"):
-            records.append(dict(type="TXT", name="%s.%s" % (domain["hostname"], self.name), host=domain["hostname"], value=domain["token"],
-                                purpose="domain verification", verified=domain.get("status") == "verified"))
+            records.append(dict(type="TXT", name="%s.%s" % (domain["hostname"], self.name), host=domain["hostname"],
+                                value=domain["token"], purpose="domain verification",
+                                verified=domain.get("status") == "verified"))
         for sub in subdomains:
             if sub.get("content"):
-                records.append(dict(type=sub.get("recordType") or "CNAME", name=sub["fullName"], host=sub["name"], value=sub["content"],
-                                    purpose="route to Northflank", verified=bool(sub.get("verified"))))
+                records.append(dict(type=sub.get("recordType") or "CNAME", name=sub["fullName"], host=sub["name"],
+                                    value=sub["content"], purpose="route to Northflank",
+                                    verified=bool(sub.get("verified"))))
             dcv = sub.get("dcvRecord") or {}
             if dcv.get("record") and dcv.get("target"):
                 records.append(dict(type="CNAME", name=dcv["record"], host=dcv["record"], value=dcv["target"],
@@ -396,6 +412,7 @@ class Domain(NorthflankResource):
 def main():
     module = AnsibleModule(
         argument_spec=Domain.spec(
+            state=state_option(),
             domain=dict(type="str", required=True),
             project=dict(type="str"),
             subdomains=dict(type="list", elements="dict", default=[], options=dict(

@@ -10,13 +10,15 @@ module: northflank_job
 short_description: Create, update, delete or run a Northflank cron or manual job
 version_added: 1.0.0
 description:
-  - Ensures a Northflank job exists with the given source, command, plan, schedule and settings, or is absent; optionally starts a run.
-  - A job with O(schedule) is a cron job (a Heroku Scheduler entry); without it, a manual job (a Heroku release phase or one-off task).
+  - Ensures a Northflank job exists with the given source, command, plan, schedule and settings, or is absent;
+    optionally starts a run.
+  - A job with O(schedule) is a cron job (a Heroku Scheduler entry); without it, a manual job (a Heroku release phase or
+    one-off task).
   - The job runs the images of a build service (O(deploy_from)), or builds itself from Git (O(vcs)).
-  - The job is found by the ID Northflank derives from its name. It is created with C(PUT /jobs). Settings that C(PATCH /jobs/{id})
-    accepts are updated with a PATCH carrying only the top-level keys that differ. The source, the command and the kind of job
-    (cron or manual) are not part of that PATCH; when one of them differs, the whole job is sent again with C(PUT /jobs), the
-    create-or-update request of the API.
+  - The job is found by the ID Northflank derives from its name. It is created with C(PUT /jobs). Settings that C(PATCH
+    /jobs/{id}) accepts are updated with a PATCH carrying only the top-level keys that differ. The source, the command
+    and the kind of job (cron or manual) are not part of that PATCH; when one of them differs, the whole job is sent
+    again with C(PUT /jobs), the create-or-update request of the API.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -32,7 +34,8 @@ options:
     required: true
   schedule:
     description:
-      - Cron schedule in UTC, five fields (for example V(0 3 * * *)) or a macro such as V(@daily). Makes the job a cron job.
+      - Cron schedule in UTC, five fields (for example V(0 3 * * *)) or a macro such as V(@daily). Makes the job a cron
+        job.
       - Without it the job is a manual job; an existing cron job is turned into a manual one.
     type: str
   concurrency_policy:
@@ -60,24 +63,25 @@ options:
     choices: [never, cd-promote, always]
   update_hidden:
     description:
-      - Northflank's C(GET /jobs/{id}) (C(GetJobResponse) of the official SDK) does not return a job's runtime variables,
-        build arguments, build plan, O(run_on_source_change), the Git account login or the build service it deploys from, so
-        these cannot be compared with what the task sets.
-      - V(on_create) sends them when the job is created or sent again whole (see the description); a re-run that finds nothing else
-        different sends no write, but a changed value of these alone does not reach Northflank.
+      - Northflank's C(GET /jobs/{id}) (C(GetJobResponse) of the official SDK) does not return a job's runtime
+        variables, build arguments, build plan, O(run_on_source_change), the Git account login or the build service it
+        deploys from, so these cannot be compared with what the task sets.
+      - V(on_create) sends them when the job is created or sent again whole (see the description); a re-run that finds
+        nothing else different sends no write, but a changed value of these alone does not reach Northflank.
       - V(always) sends those that the task sets on every run (runtime variables, build arguments, build plan and
-        O(run_on_source_change) with a PATCH; the build service or Git account with a PUT), so changes always reach Northflank,
-        at the cost of writes on every run and a task that always reports a change.
+        O(run_on_source_change) with a PATCH; the build service or Git account with a PUT), so changes always reach
+        Northflank, at the cost of writes on every run and a task that always reports a change.
       - Whenever Northflank does return one of them, it is compared like any other setting, whatever this option says.
     type: str
     choices: [on_create, always]
     default: on_create
   run:
     description:
-      - Start a run of the job (a Heroku release phase) when this task created or changed the job, or when no run of the job has
-        succeeded yet and none is running (a task interrupted between creating the job and running it starts the run on the
-        next try).
-      - A re-run that changes nothing does not start another run; use O(force_run) for that, for example after a new build.
+      - Start a run of the job (a Heroku release phase) when this task created or changed the job, or when no run of the
+        job has succeeded yet and none is running (a task interrupted between creating the job and running it starts the
+        run on the next try).
+      - A re-run that changes nothing does not start another run; use O(force_run) for that, for example after a new
+        build.
     type: bool
     default: false
   force_run:
@@ -92,16 +96,17 @@ options:
     default: false
   run_timeout:
     description:
-      - Seconds to wait for the run with O(run_wait). Its status is read at most every 30 seconds to spare the API budget.
+      - Seconds to wait for the run with O(run_wait). Its status is read at most every 30 seconds to spare the API
+        budget.
     type: int
     default: 1800
 notes:
-  - O(plan) and a source (O(deploy_from) or O(vcs) with O(vcs.branch)) are required with O(state=present), because a change of the
-    source or the command sends the whole job again.
+  - O(plan) and a source (O(deploy_from) or O(vcs) with O(vcs.branch)) are required with O(state=present), because a
+    change of the source or the command sends the whole job again.
   - When the whole job is sent again (PUT), options the task does not set may go back to Northflank's defaults.
   - O(buildpack), O(dockerfile), O(build_arguments) and O(build_plan) apply to jobs built from Git (O(vcs)) only.
-  - Runtime variables shared with the app's services are better kept in a secret group restricted to the job, which can be compared
-    (M(herokumigrate.northflank.northflank_secret_group)).
+  - Runtime variables shared with the app's services are better kept in a secret group restricted to the job, which can
+    be compared (M(herokumigrate.northflank.northflank_secret_group)).
 seealso:
   - module: herokumigrate.northflank.northflank_job_info
   - module: herokumigrate.northflank.northflank_service
@@ -199,7 +204,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, derive_id, get_path)
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_workload as wl
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_workload as workload
 
 JOBS = "/v1/projects/{project}/jobs"
 JOB = JOBS + "/{job}"
@@ -210,7 +215,8 @@ RUN = RUNS + "/{run}"
 HIDDEN = ("runtimeEnvironment", "buildArguments", "billing.buildPlan", "settings.runOnSourceChange",
           "deployment.internal", "deployment.vcs.accountLogin", "deployment.vcs.vcsLinkId")
 # Top-level keys PATCH /jobs/{id} (PatchJobRequest) takes; anything else needs the whole job again (PUT).
-PATCHABLE = ("billing", "buildArguments", "buildConfiguration", "buildSettings", "description", "healthChecks", "runtimeEnvironment",
+PATCHABLE = ("billing", "buildArguments", "buildConfiguration", "buildSettings", "description", "healthChecks",
+             "runtimeEnvironment",
              "settings", "stageId", "tags")
 # Keys of the comparison that are not part of any request body.
 COMPARED_ONLY = ("jobType",)
@@ -241,45 +247,46 @@ class Job(NorthflankResource):
         return "docker" if self.params["dockerfile"] is not None else "buildpack"
 
     def validate(self):
-        p = self.params
-        error = check_name(p["name"], "job", max_len=52)
-        if error or p["state"] == "absent":
+        params = self.params
+        error = check_name(params["name"], "job", max_len=52)
+        if error or params["state"] == "absent":
             return error
-        if p["vcs"] is None and p["deploy_from"] is None:
+        if params["vcs"] is None and params["deploy_from"] is None:
             return "set deploy_from (a build service) or vcs (a Git repository): the source of the job"
-        if p["plan"] is None:
+        if params["plan"] is None:
             return "set plan: the compute plan of the job"
-        if p["vcs"] is not None and not p["vcs"].get("branch"):
+        if params["vcs"] is not None and not params["vcs"].get("branch"):
             return "a job built from Git needs vcs.branch"
-        misplaced = [o for o in GIT_ONLY if p["vcs"] is None and p[o] is not None]
-        misplaced += [o for o in CRON_ONLY if p["schedule"] is None and p[o] is not None]
+        misplaced = [o for o in GIT_ONLY if params["vcs"] is None and params[o] is not None]
+        misplaced += [o for o in CRON_ONLY if params["schedule"] is None and params[o] is not None]
         if misplaced:
             return ("%s do(es) not apply here: build options need vcs, concurrency_policy and suspended need schedule"
                     % ", ".join(misplaced))
-        return wl.check_start(p["start"], self.image_default)
+        return workload.check_start(params["start"], self.image_default)
 
     def read(self):
         return self.client.get_or_none(JOB, project=self.params["project"], job=self.job_id)
 
     def desired(self):
-        p = self.params
-        body = dict(name=p["name"], description=p["description"], tags=p["tags"], stageId=p["stage_id"],
-                    jobType="cron" if p["schedule"] is not None else "manual",
-                    billing=dict(deploymentPlan=p["plan"], buildPlan=p["build_plan"]))
-        settings = dict(backoffLimit=p["backoff_limit"], activeDeadlineSeconds=p["active_deadline_seconds"],
-                        runOnSourceChange=p["run_on_source_change"])
-        if p["schedule"] is not None:
-            settings["cron"] = dict(schedule=p["schedule"], concurrencyPolicy=p["concurrency_policy"], suspended=p["suspended"])
+        params = self.params
+        body = dict(name=params["name"], description=params["description"], tags=params["tags"],
+                    stageId=params["stage_id"], jobType="cron" if params["schedule"] is not None else "manual",
+                    billing=dict(deploymentPlan=params["plan"], buildPlan=params["build_plan"]))
+        settings = dict(backoffLimit=params["backoff_limit"], activeDeadlineSeconds=params["active_deadline_seconds"],
+                        runOnSourceChange=params["run_on_source_change"])
+        if params["schedule"] is not None:
+            settings["cron"] = dict(schedule=params["schedule"], concurrencyPolicy=params["concurrency_policy"],
+                                    suspended=params["suspended"])
         body["settings"] = settings
-        deployment = wl.start_body(p["start"], self.image_default)
-        if p["deploy_from"] is not None:
-            deployment["internal"] = wl.internal_body(p["deploy_from"])
+        deployment = workload.start_body(params["start"], self.image_default)
+        if params["deploy_from"] is not None:
+            deployment["internal"] = workload.internal_body(params["deploy_from"])
         else:
-            deployment["vcs"] = wl.vcs_body(p["vcs"], branch_key="projectBranch")
-            body["buildSettings"] = wl.build_settings_body(p["buildpack"], p["dockerfile"])
-            body["buildArguments"] = wl.string_map(p["build_arguments"])
+            deployment["vcs"] = workload.vcs_body(params["vcs"], branch_key="projectBranch")
+            body["buildSettings"] = workload.build_settings_body(params["buildpack"], params["dockerfile"])
+            body["buildArguments"] = workload.string_map(params["build_arguments"])
         body["deployment"] = deployment
-        body["runtimeEnvironment"] = wl.string_map(p["runtime_variables"])
+        body["runtimeEnvironment"] = workload.string_map(params["runtime_variables"])
         return body
 
     def view(self, current):
@@ -297,8 +304,8 @@ class Job(NorthflankResource):
         deployment = dict(current.get("deployment") or {})
         vcs = current.get("vcsData")
         if vcs and "vcs" not in deployment:
-            deployment["vcs"] = dict((k, vcs[k]) for k in ("projectUrl", "projectType", "projectBranch", "accountLogin", "vcsLinkId")
-                                     if k in vcs)
+            vcs_keys = ("projectUrl", "projectType", "projectBranch", "accountLogin", "vcsLinkId")
+            deployment["vcs"] = dict((k, vcs[k]) for k in vcs_keys if k in vcs)
         view = dict(current, settings=settings, deployment=deployment, tags=current.get("tags") or [],
                     jobType=current.get("jobType") or ("cron" if cron else "manual"))
         return self.fill_hidden(view)
@@ -341,34 +348,35 @@ class Job(NorthflankResource):
 
     # -- runs -------------------------------------------------------------------------------------
     def needs_run(self, result):
-        p = self.params
-        if p["force_run"] or result.get("changed"):
+        params = self.params
+        if params["force_run"] or result.get("changed"):
             return True
-        runs = self.client.get(RUNS, query={"per_page": 100}, project=p["project"], job=self.job_id) or {}
+        runs = self.client.get(RUNS, query={"per_page": 100}, project=params["project"], job=self.job_id) or {}
         return not any(r.get("status") in ("SUCCESS", "RUNNING") for r in runs.get("runs") or [])
 
     def start_run(self):
-        p = self.params
-        run = self.client.post(RUNS, {}, project=p["project"], job=self.job_id) or {}
-        if not p["run_wait"]:
+        params = self.params
+        run = self.client.post(RUNS, {}, project=params["project"], job=self.job_id) or {}
+        if not params["run_wait"]:
             return run
-        finished = self.poll(lambda: self.client.get(RUN, project=p["project"], job=self.job_id, run=run["id"]),
+        finished = self.poll(lambda: self.client.get(RUN, project=params["project"], job=self.job_id, run=run["id"]),
                              done=lambda r: r.get("concluded") and r.get("status") == "SUCCESS",
                              failed=lambda r: r.get("concluded") and r.get("status") != "SUCCESS",
-                             what="run %s" % run.get("runName", run.get("id")), timeout=p["run_timeout"], interval=30)
+                             what="run %s" % run.get("runName", run.get("id")), timeout=params["run_timeout"],
+                             interval=30)
         return dict(run, status=finished.get("status"))
 
     def _run(self):
         result = super(Job, self)._run()
-        p = self.params
-        if p["state"] == "present" and (p["run"] or p["force_run"]) and self.needs_run(result):
+        params = self.params
+        if params["state"] == "present" and (params["run"] or params["force_run"]) and self.needs_run(result):
             result["changed"] = True
             result["job_run"] = None if self.module.check_mode else self.start_run()
         return result
 
 
 def argument_spec():
-    spec = wl.workload_spec()
+    spec = workload.workload_spec()
     spec.update(
         name=dict(type="str", required=True),
         schedule=dict(type="str"),

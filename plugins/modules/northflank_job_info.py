@@ -10,7 +10,8 @@ module: northflank_job_info
 short_description: Read one Northflank job with its recent runs, or list the jobs of a project
 version_added: 1.0.0
 description:
-  - With O(name), returns that job in full (an empty list when it does not exist), and with O(runs) its most recent runs.
+  - With O(name), returns that job in full (an empty list when it does not exist), and with O(runs) its most recent
+    runs.
   - Without it, lists the jobs of the project (ID, name, kind, suspended, tags), following every page.
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -90,8 +91,8 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id, mask
 
 JOBS = "/v1/projects/{project}/jobs"
 JOB = JOBS + "/{job}"
@@ -99,30 +100,30 @@ RUNS = JOB + "/runs"
 SECRETS = ("runtimeEnvironment", "buildArguments")
 
 
-class JobInfo(NorthflankResource):
+class JobInfo(NorthflankModule):
     kind = "job"
     doing = "reading"
 
     def _run(self):
-        p = self.params
+        params = self.params
         result = dict(changed=False)
-        if p["name"]:
-            one = self.client.get_or_none(JOB, project=p["project"], job=derive_id(p["name"]))
+        if params["name"]:
+            one = self.client.get_or_none(JOB, project=params["project"], job=derive_id(params["name"]))
             jobs = [one] if one is not None else []
-            if one is not None and p["runs"] > 0:
-                runs = self.client.get(RUNS, query={"per_page": min(p["runs"], 100)}, project=p["project"], job=one["id"]) or {}
-                result["runs"] = (runs.get("runs") or [])[:p["runs"]]
+            if one is not None and params["runs"] > 0:
+                runs = self.client.get(RUNS, query={"per_page": min(params["runs"], 100)}, project=params["project"],
+                                       job=one["id"]) or {}
+                result["runs"] = (runs.get("runs") or [])[:params["runs"]]
         else:
-            jobs = self.client.list(JOBS, "jobs", project=p["project"])
-        if p["type"]:
-            jobs = [j for j in jobs if j.get("jobType") == p["type"]]
+            jobs = self.client.list(JOBS, "jobs", project=params["project"])
+        if params["type"]:
+            jobs = [j for j in jobs if j.get("jobType") == params["type"]]
         result["jobs"] = [mask(j, SECRETS) for j in jobs]
         return result
 
 
 def main():
-    spec = argument_spec()
-    spec.update(
+    spec = JobInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str"),
         type=dict(type="str", choices=["cron", "manual"]),

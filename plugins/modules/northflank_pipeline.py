@@ -10,15 +10,16 @@ module: northflank_pipeline
 short_description: Create or update a Northflank pipeline and the members of its stages
 version_added: 1.0.0
 description:
-  - Ensures a Northflank pipeline (pipelines v1) exists in a project, with the given deployment services, jobs and addons in its
-    V(development), V(staging) and V(production) stages.
-  - The Northflank REST API cannot create a pipeline or change its stages. The module therefore keeps a template holding one
-    C(Pipeline) node (one template per pipeline, see O(template_name)), creates or updates that template, runs it, waits for the
-    run to end and reads the pipeline back to check that it holds what the task asks for.
-  - The pipeline is read first (one request); when it already holds the requested members in their stages, nothing is written.
+  - Ensures a Northflank pipeline (pipelines v1) exists in a project, with the given deployment services, jobs and
+    addons in its V(development), V(staging) and V(production) stages.
+  - The Northflank REST API cannot create a pipeline or change its stages. The module therefore keeps a template holding
+    one C(Pipeline) node (one template per pipeline, see O(template_name)), creates or updates that template, runs it,
+    waits for the run to end and reads the pipeline back to check that it holds what the task asks for.
+  - The pipeline is read first (one request); when it already holds the requested members in their stages, nothing is
+    written.
   - Release flows are not part of the template; set them with M(herokumigrate.northflank.northflank_release_flow).
-  - The assumptions this relies on (the shape of the C(Pipeline) node, what a re-run of the template does) are listed with their
-    evidence in C(docs/northflank-spec-assumptions.md).
+  - The assumptions this relies on (the shape of the C(Pipeline) node, what a re-run of the template does) are listed
+    with their evidence in C(docs/northflank-spec-assumptions.md).
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -107,18 +108,20 @@ options:
             default: []
   purge_members:
     description:
-      - With V(false), members found in a given stage but not listed in the task are kept, and listed in RV(unmanaged_members).
-      - With V(true), a given stage must hold exactly the members listed; others are removed by writing the stage without them.
-        Northflank does not document whether a template run removes members; if the pipeline still holds them after the run,
-        the module fails rather than report success.
+      - With V(false), members found in a given stage but not listed in the task are kept, and listed in
+        RV(unmanaged_members).
+      - With V(true), a given stage must hold exactly the members listed; others are removed by writing the stage
+        without them. Northflank does not document whether a template run removes members; if the pipeline still holds
+        them after the run, the module fails rather than report success.
     type: bool
     default: false
   template_name:
     description:
-      - Name of the Northflank template that holds the pipeline's C(Pipeline) node, 3 to 100 letters, digits and single hyphens or
-        spaces. Templates belong to the team, not to a project.
+      - Name of the Northflank template that holds the pipeline's C(Pipeline) node, 3 to 100 letters, digits and single
+        hyphens or spaces. Templates belong to the team, not to a project.
       - Defaults to V(<project>-<pipeline ID>-pipeline).
-      - An existing template of that name that does not hold this pipeline is never overwritten; the module fails instead.
+      - An existing template of that name that does not hold this pipeline is never overwritten; the module fails
+        instead.
     type: str
   wait_timeout:
     description:
@@ -127,13 +130,16 @@ options:
     default: 600
   poll_interval:
     description:
-      - Longest pause, in seconds, between two reads of the template run. The first reads come sooner (2 s, then doubling).
-      - Each read costs one request of the hourly budget (1000 per token by default); keep it at 10 or more outside tests.
+      - Longest pause, in seconds, between two reads of the template run. The first reads come sooner (2 s, then
+        doubling).
+      - Each read costs one request of the hourly budget (1000 per token by default); keep it at 10 or more outside
+        tests.
     type: float
     default: 10
 notes:
-  - O(state=absent) deletes the template the module keeps, never the pipeline. The Northflank API has no call that deletes a
-    pipeline; delete it in the Northflank UI, or delete its project. The module warns when the pipeline remains.
+  - O(state=absent) deletes the template the module keeps, never the pipeline. The Northflank API has no call that
+    deletes a pipeline; delete it in the Northflank UI, or delete its project. The module warns when the pipeline
+    remains.
   - In check mode nothing is written and RV(pipeline) is the state the task asks for.
 """
 
@@ -172,8 +178,8 @@ EXAMPLES = r"""
 RETURN = r"""
 pipeline:
   description:
-    - The pipeline as Northflank returns it after the run (C(GET /v1/projects/{project}/pipelines/{pipeline})); in check mode,
-      the state the task asks for.
+    - The pipeline as Northflank returns it after the run (C(GET /v1/projects/{project}/pipelines/{pipeline})); in check
+      mode, the state the task asks for.
   returned: when O(state=present)
   type: dict
   sample:
@@ -226,8 +232,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     GROUP_NAME, NorthflankResource, check_name, derive_id, differences)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
-    MEMBER_KINDS, STAGES, failure_summary, member_stage, pipeline_members, pipeline_template, run_concluded, run_failed_nodes,
-    template_manages)
+    MEMBER_KINDS, STAGES, failure_summary, member_stage, pipeline_members, pipeline_template, run_concluded,
+    run_failed_nodes, template_manages)
 
 PIPELINE = "/v1/projects/{project}/pipelines/{pipeline}"
 TEMPLATES = "/v1/templates"
@@ -261,7 +267,8 @@ class Pipeline(NorthflankResource):
         return derive_id(self.template_name)
 
     def validate(self):
-        # The GET and template-node name rules disagree (create-template and get-pipeline API pages; docs/assumptions.md A10): use their intersection.
+        # The GET and template-node name rules disagree (create-template and get-pipeline API pages;
+        # docs/assumptions.md A10): use their intersection.
         error = check_name(self.params["name"], "pipeline", max_len=39)
         if error:
             return error
@@ -304,7 +311,8 @@ class Pipeline(NorthflankResource):
             stages[stage] = {}
             for plural in PLURALS:
                 found = have[stage][plural]
-                stages[stage][plural] = found if self.params["purge_members"] else [m for m in found if m in wanted[plural]]
+                stages[stage][plural] = found if self.params["purge_members"] else [m for m in found
+                                                                                    if m in wanted[plural]]
         return dict(name=current.get("name"), description=current.get("description"), stages=stages)
 
     def unmanaged(self, current):
@@ -349,23 +357,27 @@ class Pipeline(NorthflankResource):
 
     def apply(self, body, current):
         """Create or update the template, run it, wait for the run, and check what it did."""
-        p = self.params
+        params = self.params
         stages = self.write_stages(current)
-        description = "Managed by Ansible herokumigrate.northflank: pipeline %s of project %s" % (self.pipeline_id, p["project"])
+        description = "Managed by Ansible herokumigrate.northflank: pipeline %s of project %s" % (self.pipeline_id,
+                                                                                                  params["project"])
         template = self.find_template()
-        if template is not None and not template_manages(template, p["name"]):
-            self.fail("template %r exists and does not hold pipeline %r: it is not overwritten; set template_name" % (
-                self.extra["template"]["id"], p["name"]), template=self.extra["template"])
+        if template is not None and not template_manages(template, params["name"]):
+            self.fail("template %r exists and does not hold pipeline %r: it is not overwritten; set template_name"
+                      % (self.extra["template"]["id"], params["name"]), template=self.extra["template"])
         if template is None:
-            created = self.client.post(TEMPLATES, pipeline_template(
-                self.template_name, p["name"], p["project"], stages, description=p["description"],
-                template_description=description, create=True)) or {}
+            created = self.client.post(TEMPLATES,
+                                       pipeline_template(self.template_name, params["name"], params["project"], stages,
+                                                         description=params["description"],
+                                                         template_description=description, create=True)) or {}
             self.extra["template"]["id"] = (created.get("template") or {}).get("id") or self.template_id
             # runOnCreation answers with the run; if it does not, start one (assumption A6).
-            run = created.get("templateRun") or self.client.post(TEMPLATE_RUNS, {}, template=self.extra["template"]["id"])
+            run = created.get("templateRun") or self.client.post(TEMPLATE_RUNS, {},
+                                                                 template=self.extra["template"]["id"])
         else:
-            update = pipeline_template(self.template_name, p["name"], p["project"], stages, description=p["description"],
-                                       template_description=description, create=False)
+            update = pipeline_template(self.template_name, params["name"], params["project"], stages,
+                                       description=params["description"], template_description=description,
+                                       create=False)
             if differences(update["spec"], template.get("spec")) or template.get("description") != description:
                 self.client.post(TEMPLATE, update, template=self.extra["template"]["id"])
             run = self.client.post(TEMPLATE_RUNS, {}, template=self.extra["template"]["id"])
@@ -375,12 +387,12 @@ class Pipeline(NorthflankResource):
         context = dict(template=self.extra["template"], template_run=self.extra.get("template_run"))
         run_of = "the template run of %r succeeded but pipeline %r" % (self.extra["template"]["id"], self.pipeline_id)
         if pipeline is None:
-            self.fail("%s does not exist in project %r: Northflank did not apply the Pipeline node as assumed (see %s, A1)" % (
-                run_of, p["project"], ASSUMPTIONS), **context)
+            self.fail("%s does not exist in project %r: Northflank did not apply the Pipeline node as assumed (see %s, "
+                      "A1)" % (run_of, params["project"], ASSUMPTIONS), **context)
         left = differences(body, self.view(pipeline))
         if left:
-            self.fail("%s still differs in %s: Northflank did not apply the Pipeline node as assumed (see %s, A2 and A3)" % (
-                run_of, ", ".join(left), ASSUMPTIONS), pipeline=pipeline, **context)
+            self.fail("%s still differs in %s: Northflank did not apply the Pipeline node as assumed (see %s, A2 and "
+                      "A3)" % (run_of, ", ".join(left), ASSUMPTIONS), pipeline=pipeline, **context)
         return pipeline
 
     def finish_run(self, run):
@@ -393,11 +405,13 @@ class Pipeline(NorthflankResource):
         self.extra["template_run"] = dict(id=run.get("id"), status=run.get("status"), failed_nodes=failed)
         if run.get("status") != "success":
             reasons = failure_summary(failed)
-            self.fail("template run %s of %r ended with status %r: %s" % (run.get("id"), template_id, run.get("status"), reasons),
-                      template=self.extra["template"], template_run=self.extra["template_run"])
+            self.fail("template run %s of %r ended with status %r: %s"
+                      % (run.get("id"), template_id, run.get("status"), reasons), template=self.extra["template"],
+                      template_run=self.extra["template_run"])
 
     def absent(self):
-        """Delete the template; the pipeline cannot be deleted through the API (the API has no pipeline DELETE; docs/assumptions.md A12)."""
+        """Delete the template; the pipeline cannot be deleted through the API (the API has no pipeline DELETE;
+        docs/assumptions.md A12)."""
         check = self.module.check_mode
         result = dict(changed=False)
         template = self.find_template()
@@ -408,11 +422,13 @@ class Pipeline(NorthflankResource):
                     self.client.delete(TEMPLATE, template=template_id)
                 result.update(changed=True, diff=dict(before=dict(template=template_id), after={}))
             else:
-                self.module.warn("template %r does not hold pipeline %r and was left alone" % (template_id, self.params["name"]))
+                self.module.warn("template %r does not hold pipeline %r and was left alone"
+                                 % (template_id, self.params["name"]))
         remains = self.fetch() is not None
         if remains:
-            self.module.warn("pipeline %r of project %r remains: the Northflank API cannot delete a pipeline. Delete it in the "
-                             "Northflank UI, or delete the project." % (self.pipeline_id, self.params["project"]))
+            self.module.warn("pipeline %r of project %r remains: the Northflank API cannot delete a pipeline. Delete "
+                             "it in the Northflank UI, or delete the project."
+                             % (self.pipeline_id, self.params["project"]))
         result["pipeline_remains"] = remains
         return result
 

@@ -10,8 +10,10 @@ module: northflank_project
 short_description: Create, update or delete a Northflank project
 version_added: 1.0.0
 description:
-  - Ensures a Northflank project exists in a region (or a BYOC cluster) with the given description and colour, or is absent.
-  - The project is found by the ID Northflank derives from its name, so re-runs converge and send no write when nothing differs.
+  - Ensures a Northflank project exists in a region (or a BYOC cluster) with the given description and colour, or is
+    absent.
+  - The project is found by the ID Northflank derives from its name, so re-runs converge and send no write when nothing
+    differs.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -39,7 +41,8 @@ options:
     type: str
   cluster_id:
     description:
-      - ID of a bring-your-own-cloud cluster to create the project in, instead of O(region). Cannot change once the project exists.
+      - ID of a bring-your-own-cloud cluster to create the project in, instead of O(region). Cannot change once the
+        project exists.
     type: str
   delete_child_objects:
     description:
@@ -114,8 +117,9 @@ class Project(NorthflankResource):
         return self.client.get_or_none(PROJECT, project=self.project_id)
 
     def desired(self):
-        p = self.params
-        return dict(name=p["name"], description=p["description"], color=p["color"], region=p["region"], clusterId=p["cluster_id"])
+        params = self.params
+        return dict(name=params["name"], description=params["description"], color=params["color"],
+                    region=params["region"], clusterId=params["cluster_id"])
 
     def view(self, current):
         return dict(

@@ -10,13 +10,14 @@ module: northflank_release_flow
 short_description: Set the release flow of a Northflank pipeline stage, and optionally run it
 version_added: 1.0.0
 description:
-  - Sets the release flow of one stage of a Northflank pipeline (C(POST /v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage})).
+  - Sets the release flow of one stage of a Northflank pipeline (C(POST
+    /v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage})).
   - The flow is read first and compared with what the task asks for; when nothing differs nothing is written.
-  - Two modes express the Heroku mapping. V(build) deploys the latest build of a branch from a build service to the stage's
-    services and jobs (a Heroku development stage that deploys on push). V(promote) promotes each target from its counterpart
-    in the stage before (Heroku's "promote" from development to staging, staging to production).
-  - Either mode can run a Heroku release phase first. The release-phase job gets the same code and must succeed before any
-    target is released.
+  - Two modes express the Heroku mapping. V(build) deploys the latest build of a branch from a build service to the
+    stage's services and jobs (a Heroku development stage that deploys on push). V(promote) promotes each target from
+    its counterpart in the stage before (Heroku's "promote" from development to staging, staging to production).
+  - Either mode can run a Heroku release phase first. The release-phase job gets the same code and must succeed before
+    any target is released.
   - O(spec) takes any release-flow spec instead, for what the two modes do not cover.
   - The spec shapes this module writes are listed with their evidence in C(docs/northflank-spec-assumptions.md).
 author:
@@ -79,13 +80,14 @@ options:
         default: service
       origin:
         description:
-          - With O(mode=promote), ID of the service or job of the stage before whose deployment is promoted to this target.
+          - With O(mode=promote), ID of the service or job of the stage before whose deployment is promoted to this
+            target.
         type: str
   release_phase:
     description:
       - A Heroku release phase, run before any target is released.
-      - The flow releases the new code to O(release_phase.job) and waits until it is running, then runs the job and waits for
-        it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the release.
+      - The flow releases the new code to O(release_phase.job) and waits until it is running, then runs the job and
+        waits for it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the release.
     type: dict
     suboptions:
       job:
@@ -97,12 +99,13 @@ options:
         type: str
   spec:
     description:
-      - A release-flow spec (the root C(Workflow) node), written as given. Use instead of O(mode) for flows the modes cannot
-        express, for example with addon backups or approvals.
+      - A release-flow spec (the root C(Workflow) node), written as given. Use instead of O(mode) for flows the modes
+        cannot express, for example with addon backups or approvals.
     type: dict
   triggers:
     description:
-      - Git triggers of the flow, in the API's shape (C(vcsService), C(repoUrl), C(branchRestrictions)...). Not compared when unset.
+      - Git triggers of the flow, in the API's shape (C(vcsService), C(repoUrl), C(branchRestrictions)...). Not compared
+        when unset.
     type: list
     elements: dict
   arguments:
@@ -129,7 +132,8 @@ options:
     default: false
   run_name:
     description:
-      - Name of the run, 3 to 39 letters, digits and single hyphens or spaces, starting with a letter. Makes O(run) run once.
+      - Name of the run, 3 to 39 letters, digits and single hyphens or spaces, starting with a letter. Makes O(run) run
+        once.
     type: str
   wait:
     description:
@@ -144,12 +148,13 @@ options:
   poll_interval:
     description:
       - Longest pause, in seconds, between two reads of the run. The first reads come sooner (2 s, then doubling).
-      - Each read costs one request of the hourly budget (1000 per token by default); keep it at 10 or more outside tests.
+      - Each read costs one request of the hourly budget (1000 per token by default); keep it at 10 or more outside
+        tests.
     type: float
     default: 10
 notes:
-  - Northflank has no call that deletes a release flow. O(state=absent) sets an empty flow (no steps) instead, and changes
-    nothing when the flow is already empty or has never been set.
+  - Northflank has no call that deletes a release flow. O(state=absent) sets an empty flow (no steps) instead, and
+    changes nothing when the flow is already empty or has never been set.
 """
 
 EXAMPLES = r"""
@@ -215,7 +220,8 @@ EXAMPLES = r"""
 RETURN = r"""
 release_flow:
   description:
-    - The release flow as Northflank returns it (C(GET …/release-flows/{stage})); in check mode, the flow the task would write.
+    - The release flow as Northflank returns it (C(GET …/release-flows/{stage})); in check mode, the flow the task would
+      write.
   returned: when O(state=present)
   type: dict
   sample:
@@ -258,8 +264,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, pick)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
-    PREVIOUS_STAGE, STAGES, build_release_flow, empty_release_flow, failure_summary, promote_release_flow, release_flow_body,
-    release_flow_steps, release_flow_view, run_concluded, run_failed_nodes, stage_key)
+    PREVIOUS_STAGE, STAGES, build_release_flow, empty_release_flow, failure_summary, promote_release_flow,
+    release_flow_body, release_flow_steps, release_flow_view, run_concluded, run_failed_nodes, stage_key)
 
 PIPELINE = "/v1/projects/{project}/pipelines/{pipeline}"
 FLOW = PIPELINE + "/release-flows/{stage}"
@@ -274,52 +280,58 @@ class ReleaseFlow(NorthflankResource):
     @property
     def route(self):
         # Lower case on the path (the release-flow API examples; assumption A5 of docs/assumptions.md).
-        return dict(project=self.params["project"], pipeline=self.params["pipeline"], stage=stage_key(self.params["stage"]))
+        return dict(project=self.params["project"], pipeline=self.params["pipeline"],
+                    stage=stage_key(self.params["stage"]))
 
     def validate(self):
-        p = self.params
-        if p["state"] == "present" and not (p["mode"] or p["spec"]):
+        params = self.params
+        if params["state"] == "present" and not (params["mode"] or params["spec"]):
             return "set mode (build or promote) or spec"
-        if p["mode"] == "promote":
-            if p["stage"] not in PREVIOUS_STAGE:
-                return "the %s stage has no stage before it to promote from: use mode=build" % p["stage"]
-            missing = [t["id"] for t in p["targets"] if not t.get("origin")]
+        if params["mode"] == "promote":
+            if params["stage"] not in PREVIOUS_STAGE:
+                return "the %s stage has no stage before it to promote from: use mode=build" % params["stage"]
+            missing = [t["id"] for t in params["targets"] if not t.get("origin")]
             if missing:
-                return "mode=promote needs targets[].origin (the %s service or job to promote from) for %s" % (
-                    PREVIOUS_STAGE[p["stage"]], ", ".join(missing))
-            if p["release_phase"] and not p["release_phase"].get("origin"):
-                return "mode=promote needs release_phase.origin (the release-phase job of the %s stage)" % PREVIOUS_STAGE[p["stage"]]
-        if p["mode"] and not p["targets"]:
-            return "mode=%s needs at least one target" % p["mode"]
-        if p["run_name"]:
-            return check_name(p["run_name"], "release flow run", max_len=39)
+                return ("mode=promote needs targets[].origin (the %s service or job to promote from) for %s"
+                        % (PREVIOUS_STAGE[params["stage"]], ", ".join(missing)))
+            if params["release_phase"] and not params["release_phase"].get("origin"):
+                return ("mode=promote needs release_phase.origin (the release-phase job of the %s stage)"
+                        % PREVIOUS_STAGE[params["stage"]])
+        if params["mode"] and not params["targets"]:
+            return "mode=%s needs at least one target" % params["mode"]
+        if params["run_name"]:
+            return check_name(params["run_name"], "release flow run", max_len=39)
         return None
 
     # -- the cycle ----------------------------------------------------------------------
     def read(self):
         flow = self.client.get_or_none(FLOW, **self.route)
-        if flow is None and self.client.get_or_none(PIPELINE, project=self.params["project"], pipeline=self.params["pipeline"]) is None:
+        if flow is None and self.client.get_or_none(PIPELINE, project=self.params["project"],
+                                                    pipeline=self.params["pipeline"]) is None:
             if self.module.check_mode:
                 # A plan: the pipeline would be created by an earlier task of the same run.
-                self.module.warn("pipeline %r does not exist yet; the release flow would be created with it" % self.params["pipeline"])
+                self.module.warn("pipeline %r does not exist yet; the release flow would be created with it"
+                                 % self.params["pipeline"])
                 return None
-            self.fail("pipeline %r does not exist in project %r: create it with herokumigrate.northflank.northflank_pipeline first" % (
-                self.params["pipeline"], self.params["project"]))
+            self.fail("pipeline %r does not exist in project %r: create it with "
+                      "herokumigrate.northflank.northflank_pipeline first"
+                      % (self.params["pipeline"], self.params["project"]))
         return flow
 
     def flow_spec(self):
-        p = self.params
-        if p["spec"] is not None:
-            return p["spec"]
-        targets = [dict(id=t["id"], type=t["type"], origin=t.get("origin")) for t in p["targets"]]
-        if p["mode"] == "build":
-            return build_release_flow(p["build_service"], p["branch"], targets, build=p["build"], release_phase=p["release_phase"])
-        return promote_release_flow(targets, release_phase=p["release_phase"])
+        params = self.params
+        if params["spec"] is not None:
+            return params["spec"]
+        targets = [dict(id=t["id"], type=t["type"], origin=t.get("origin")) for t in params["targets"]]
+        if params["mode"] == "build":
+            return build_release_flow(params["build_service"], params["branch"], targets, build=params["build"],
+                                      release_phase=params["release_phase"])
+        return promote_release_flow(targets, release_phase=params["release_phase"])
 
     def desired(self):
-        p = self.params
-        return release_flow_body(self.flow_spec(), triggers=p["triggers"], arguments=p["arguments"],
-                                 concurrency_policy=p["concurrency_policy"], paused=p["paused"])
+        params = self.params
+        return release_flow_body(self.flow_spec(), triggers=params["triggers"], arguments=params["arguments"],
+                                 concurrency_policy=params["concurrency_policy"], paused=params["paused"])
 
     def view(self, current):
         return release_flow_view(current)
@@ -353,33 +365,36 @@ class ReleaseFlow(NorthflankResource):
         return None
 
     def start_run(self):
-        p = self.params
-        if p["run_name"]:
-            earlier = self.find_run(p["run_name"])
+        params = self.params
+        if params["run_name"]:
+            earlier = self.find_run(params["run_name"])
             if earlier is not None:
                 return dict(earlier, started=False)
         if self.module.check_mode:
-            return dict(started=True, name=p["run_name"])
-        body = dict(name=p["run_name"]) if p["run_name"] else {}
+            return dict(started=True, name=params["run_name"])
+        body = dict(name=params["run_name"]) if params["run_name"] else {}
         answer = self.client.post(RUNS, body, **self.route)
         # The answer is untyped ("200 OK: success"): use its id when it has one, else find the run by name.
         run = answer if isinstance(answer, dict) and answer.get("id") else None
-        if run is None and p["run_name"]:
-            run = self.find_run(p["run_name"])
+        if run is None and params["run_name"]:
+            run = self.find_run(params["run_name"])
         run = dict(run or {}, started=True)
-        if p["wait"]:
+        if params["wait"]:
             if not run.get("id"):
-                self.module.warn("the run was started but Northflank did not say which it is; set run_name to wait for it")
+                self.module.warn("the run was started but Northflank did not say which it is; set run_name to wait for "
+                                 "it")
                 return run
             if not run_concluded(run):
                 run = dict(self.poll(lambda: self.client.get(RUN, run=run["id"], **self.route), done=run_concluded,
-                                     what="run", timeout=p["wait_timeout"], interval=p["poll_interval"],
+                                     what="run", timeout=params["wait_timeout"], interval=params["poll_interval"],
                                      describe=lambda r: "status %s" % r.get("status")), started=True)
             if run.get("status") != "success":
                 failed = run_failed_nodes(run)
                 reasons = failure_summary(failed)
-                self.fail("run %s of the %s release flow ended with status %r: %s" % (run.get("id"), p["stage"], run.get("status"), reasons),
-                          run=dict(id=run.get("id"), name=run.get("name"), status=run.get("status"), failed_nodes=failed))
+                self.fail("run %s of the %s release flow ended with status %r: %s"
+                          % (run.get("id"), params["stage"], run.get("status"), reasons),
+                          run=dict(id=run.get("id"), name=run.get("name"), status=run.get("status"),
+                                   failed_nodes=failed))
         return run
 
     def _run(self):

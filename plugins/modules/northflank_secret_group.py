@@ -10,8 +10,10 @@ module: northflank_secret_group
 short_description: Create, update or delete a Northflank secret group
 version_added: 1.0.0
 description:
-  - Ensures a secret group exists in a Northflank project with the given variables, restrictions and addon links, or is absent.
-  - Variable values are secrets; they are never printed, and the diff only says which keys were added, removed or changed.
+  - Ensures a secret group exists in a Northflank project with the given variables, restrictions and addon links, or is
+    absent.
+  - Variable values are secrets; they are never printed, and the diff only says which keys were added, removed or
+    changed.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -34,7 +36,8 @@ options:
     type: str
   secret_type:
     description:
-      - Where the variables are available. V(runtime) for running services and jobs, V(build) as build arguments, V(both) for both.
+      - Where the variables are available. V(runtime) for running services and jobs, V(build) as build arguments,
+        V(both) for both.
     type: str
     choices: [runtime, build, both]
     default: runtime
@@ -154,29 +157,33 @@ class SecretGroup(NorthflankResource):
         return self.client.get_or_none(SECRET, project=self.params["project"], secret=derive_id(self.params["name"]))
 
     def desired(self):
-        p = self.params
-        body = dict(name=p["name"], description=p["description"], secretType=SECRET_TYPES[p["secret_type"]],
-                    priority=p["priority"], tags=p["tags"])
-        if p["variables"] is not None:
-            body["secrets"] = dict(variables=dict((k, "" if v is None else str(v)) for k, v in p["variables"].items()))
-        if p["restricted_to"] is not None:
-            body["restrictions"] = dict(restricted=bool(p["restricted_to"]),
-                                        nfObjects=[dict(id=o["id"], type=o["type"]) for o in p["restricted_to"]])
-        if p["addon_links"] is not None:
-            body["addonDependencies"] = [
-                dict(addonId=link["addon"], keys=[dict(keyName=k["name"], aliases=k.get("aliases") or []) for k in link["keys"]])
-                for link in p["addon_links"]]
+        params = self.params
+        body = dict(name=params["name"], description=params["description"],
+                    secretType=SECRET_TYPES[params["secret_type"]], priority=params["priority"], tags=params["tags"])
+        if params["variables"] is not None:
+            body["secrets"] = dict(variables=dict((k, "" if v is None else str(v)) for k,
+                                                  v in params["variables"].items()))
+        if params["restricted_to"] is not None:
+            body["restrictions"] = dict(restricted=bool(params["restricted_to"]),
+                                        nfObjects=[dict(id=o["id"], type=o["type"]) for o in params["restricted_to"]])
+        if params["addon_links"] is not None:
+            body["addonDependencies"] = [dict(addonId=link["addon"],
+                                              keys=[dict(keyName=k["name"], aliases=k.get("aliases") or [])
+                                                    for k in link["keys"]]) for link in params["addon_links"]]
         return body
 
     def view(self, current):
-        view = dict((k, current.get(k)) for k in ("name", "description", "secretType", "priority", "tags", "restrictions"))
+        view = dict((k, current.get(k))
+                    for k in ("name", "description", "secretType", "priority", "tags", "restrictions"))
         view["secrets"] = dict(variables=(current.get("secrets") or {}).get("variables", {}))
         if self.params["addon_links"] is not None:
             # Addon links are not part of the group's GET: read the link of each addon the task names.
             view["addonDependencies"] = []
             for link in self.params["addon_links"]:
-                state = self.client.get_or_none(LINK, project=self.params["project"], secret=current["id"], addon=link["addon"]) or {}
-                keys = [dict(keyName=k["keyName"], aliases=k.get("aliases") or []) for k in state.get("linkedKeys") or []]
+                state = self.client.get_or_none(LINK, project=self.params["project"], secret=current["id"],
+                                                addon=link["addon"]) or {}
+                keys = [dict(keyName=k["keyName"], aliases=k.get("aliases") or [])
+                        for k in state.get("linkedKeys") or []]
                 view["addonDependencies"].append(dict(addonId=link["addon"], keys=keys))
         return view
 

@@ -15,10 +15,11 @@ description:
   - A V(combined) service builds one branch of a Git repository and runs it (one Heroku app with one process type).
     A V(build) service only builds, from the branches and pull requests of its build rules. A V(deployment) service runs
     the images of a build service (one per Heroku process type), or is left without a source to be chosen later.
-  - The service is found by the ID Northflank derives from its name. It is created with C(PUT /services/{type}); an existing one is
-    updated with C(PATCH /services/{type}/{id}) carrying only the top-level keys that differ, so a re-run that finds nothing
-    different sends no write.
-  - Only what the task sets is compared. Lists (ports, health checks, tags, buildpacks) and variable maps are compared as a whole.
+  - The service is found by the ID Northflank derives from its name. It is created with C(PUT /services/{type}); an
+    existing one is updated with C(PATCH /services/{type}/{id}) carrying only the top-level keys that differ, so a
+    re-run that finds nothing different sends no write.
+  - Only what the task sets is compared. Lists (ports, health checks, tags, buildpacks) and variable maps are compared
+    as a whole.
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -29,18 +30,21 @@ options:
   name:
     description:
       - Name of the service, 3 to 54 letters, digits and single hyphens or spaces, starting with a letter.
-      - Its ID is the name in lower case with spaces turned into hyphens. The name cannot change once the service exists.
+      - Its ID is the name in lower case with spaces turned into hyphens. The name cannot change once the service
+        exists.
     type: str
     required: true
   type:
     description:
       - Kind of the service. Required with O(state=present); it cannot change once the service exists.
-      - With O(state=absent) it is optional; when set, a service of another kind with the same ID is left alone and the task fails.
+      - With O(state=absent) it is optional; when set, a service of another kind with the same ID is left alone and the
+        task fails.
     type: str
     choices: [combined, build, deployment]
   instances:
     description:
-      - Number of instances (combined and deployment services). Defaults to 1 when the service is created; left alone otherwise.
+      - Number of instances (combined and deployment services). Defaults to 1 when the service is created; left alone
+        otherwise.
     type: int
   build_rules:
     description:
@@ -58,7 +62,8 @@ options:
   ports:
     description:
       - The ports of the service (combined and deployment services). The service then has exactly these ports.
-      - A Heroku C(web) process binds C($PORT); give it a public HTTP port and set C(PORT) in O(runtime_variables) to the same number.
+      - A Heroku C(web) process binds C($PORT); give it a public HTTP port and set C(PORT) in O(runtime_variables) to
+        the same number.
     type: list
     elements: dict
     suboptions:
@@ -71,7 +76,8 @@ options:
         type: int
         required: true
       public:
-        description: Expose the port on the internet (a C(*.code.run) host name for HTTP); otherwise it is private to the project.
+        description: Expose the port on the internet (a C(*.code.run) host name for HTTP); otherwise it is private to
+          the project.
         type: bool
         default: false
       protocol:
@@ -95,7 +101,8 @@ options:
         choices: [liveness, readiness, startup]
         required: true
       protocol:
-        description: V(HTTP) requests O(health_checks[].path) on O(health_checks[].port), V(TCP) connects to the port, V(CMD) runs a command.
+        description: V(HTTP) requests O(health_checks[].path) on O(health_checks[].port), V(TCP) connects to the port,
+          V(CMD) runs a command.
         type: str
         choices: [HTTP, TCP, CMD]
         default: HTTP
@@ -133,12 +140,13 @@ options:
     type: bool
     default: false
 notes:
-  - Which options apply depends on O(type). V(combined) takes O(vcs) (with O(vcs.branch)), O(buildpack) or O(dockerfile), O(plan),
-    O(build_plan), O(instances), O(start), O(ports), O(health_checks), O(build_arguments) and O(runtime_variables).
-    V(build) takes O(vcs), O(buildpack) or O(dockerfile), O(build_rules), O(build_plan) and O(build_arguments).
-    V(deployment) takes O(deploy_from), O(plan), O(instances), O(start), O(ports), O(health_checks) and O(runtime_variables).
-    Options that do not apply are refused before any request is sent.
-  - Creating a build service does not start a build. A deployment service that follows V(latest) starts once a build of its branch exists.
+  - Which options apply depends on O(type). V(combined) takes O(vcs) (with O(vcs.branch)), O(buildpack) or
+    O(dockerfile), O(plan), O(build_plan), O(instances), O(start), O(ports), O(health_checks), O(build_arguments) and
+    O(runtime_variables). V(build) takes O(vcs), O(buildpack) or O(dockerfile), O(build_rules), O(build_plan) and
+    O(build_arguments). V(deployment) takes O(deploy_from), O(plan), O(instances), O(start), O(ports), O(health_checks)
+    and O(runtime_variables). Options that do not apply are refused before any request is sent.
+  - Creating a build service does not start a build. A deployment service that follows V(latest) starts once a build of
+    its branch exists.
   - Variables inherited from secret groups are managed with M(herokumigrate.northflank.northflank_secret_group).
 seealso:
   - module: herokumigrate.northflank.northflank_service_info
@@ -268,7 +276,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, derive_id)
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_workload as wl
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_workload as workload
 
 SERVICES = "/v1/projects/{project}/services"
 SERVICE = SERVICES + "/{service}"
@@ -308,18 +316,20 @@ class Service(NorthflankResource):
         return "docker" if self.params["dockerfile"] is not None else "buildpack"
 
     def validate(self):
-        p = self.params
-        error = check_name(p["name"], "service", max_len=54)
-        if error or p["state"] == "absent":
+        params = self.params
+        error = check_name(params["name"], "service", max_len=54)
+        if error or params["state"] == "absent":
             return error
         kind = self.service_type
-        misplaced = sorted(o for o in KIND_OPTIONS - APPLIES[kind] if p.get(o) is not None)
+        misplaced = sorted(o for o in KIND_OPTIONS - APPLIES[kind] if params.get(o) is not None)
         if misplaced:
-            return "%s do(es) not apply to a %s service (see the notes of the module documentation)" % (", ".join(misplaced), kind)
-        if kind == "build" and p["vcs"] and p["vcs"].get("branch"):
-            return "a build service builds the branches of build_rules.branches: vcs.branch applies to combined services only"
-        return (wl.check_ports(p["ports"]) or wl.check_health_checks(p["health_checks"])
-                or wl.check_start(p["start"], self.image_default))
+            return ("%s do(es) not apply to a %s service (see the notes of the module documentation)"
+                    % (", ".join(misplaced), kind))
+        if kind == "build" and params["vcs"] and params["vcs"].get("branch"):
+            return ("a build service builds the branches of build_rules.branches: vcs.branch applies to combined "
+                    "services only")
+        return (workload.check_ports(params["ports"]) or workload.check_health_checks(params["health_checks"])
+                or workload.check_start(params["start"], self.image_default))
 
     @property
     def service_id(self):
@@ -338,42 +348,46 @@ class Service(NorthflankResource):
         return current
 
     def desired(self):
-        p, kind = self.params, self.service_type
-        body = dict(name=p["name"], description=p["description"], tags=p["tags"], stageId=p["stage_id"])
-        billing = dict(deploymentPlan=p["plan"], buildPlan=p["build_plan"])
-        if kind == "build" and p["build_plan"] is None and not self.exists:
+        params, kind = self.params, self.service_type
+        body = dict(name=params["name"], description=params["description"], tags=params["tags"],
+                    stageId=params["stage_id"])
+        billing = dict(deploymentPlan=params["plan"], buildPlan=params["build_plan"])
+        if kind == "build" and params["build_plan"] is None and not self.exists:
             billing["buildPlan"] = DEFAULT_BUILD_PLAN  # billing is required to create a build service
         if any(v is not None for v in billing.values()):
             body["billing"] = billing
         if kind in ("combined", "build"):
-            body["vcsData"] = wl.vcs_body(p["vcs"], branch_key="projectBranch" if kind == "combined" else None)
-            body["buildSettings"] = wl.build_settings_body(p["buildpack"], p["dockerfile"])
-            body["buildArguments"] = wl.string_map(p["build_arguments"])
-        if kind == "build" and p["build_rules"] is not None:
-            rules = p["build_rules"]
-            body["buildConfiguration"] = dict(branchRestrictions=rules.get("branches"), prRestrictions=rules.get("pull_requests"))
+            body["vcsData"] = workload.vcs_body(params["vcs"],
+                                                branch_key="projectBranch" if kind == "combined" else None)
+            body["buildSettings"] = workload.build_settings_body(params["buildpack"], params["dockerfile"])
+            body["buildArguments"] = workload.string_map(params["build_arguments"])
+        if kind == "build" and params["build_rules"] is not None:
+            rules = params["build_rules"]
+            body["buildConfiguration"] = dict(branchRestrictions=rules.get("branches"),
+                                              prRestrictions=rules.get("pull_requests"))
         if kind in ("combined", "deployment"):
-            deployment = wl.start_body(p["start"], self.image_default)
-            instances = p["instances"]
+            deployment = workload.start_body(params["start"], self.image_default)
+            instances = params["instances"]
             if instances is None and not self.exists:
                 instances = 1
             deployment["instances"] = instances
             if kind == "deployment":
-                deployment["internal"] = wl.internal_body(p["deploy_from"])
+                deployment["internal"] = workload.internal_body(params["deploy_from"])
             if any(v is not None for v in deployment.values()):
                 body["deployment"] = deployment
-            body["ports"] = wl.ports_body(p["ports"])
-            body["healthChecks"] = wl.health_checks_body(p["health_checks"])
-            body["runtimeEnvironment"] = wl.string_map(p["runtime_variables"])
+            body["ports"] = workload.ports_body(params["ports"])
+            body["healthChecks"] = workload.health_checks_body(params["health_checks"])
+            body["runtimeEnvironment"] = workload.string_map(params["runtime_variables"])
         return body
 
     def view(self, current):
         view = dict(current)
         view["tags"] = current.get("tags") or []
         if self.service_type in ("combined", "deployment"):
-            view["ports"] = wl.order_like(wl.normalise_ports(current.get("ports")), self.params["ports"], "name")
-            checks = wl.health_checks_body(self.params["health_checks"])
-            view["healthChecks"] = wl.order_like(list(current.get("healthChecks") or []), checks, "type")
+            ports = workload.normalise_ports(current.get("ports"))
+            view["ports"] = workload.order_like(ports, self.params["ports"], "name")
+            checks = workload.health_checks_body(self.params["health_checks"])
+            view["healthChecks"] = workload.order_like(list(current.get("healthChecks") or []), checks, "type")
             view["runtimeEnvironment"] = current.get("runtimeEnvironment") or {}
         if self.service_type in ("combined", "build"):
             view["buildArguments"] = current.get("buildArguments") or {}
@@ -383,18 +397,18 @@ class Service(NorthflankResource):
         """What a create needs besides the options every task sets (checked in check mode too)."""
         if view is not None:
             return None
-        kind, p = self.service_type, self.params
+        kind, params = self.service_type, self.params
         missing = []
-        if kind in ("combined", "deployment") and not p["plan"]:
+        if kind in ("combined", "deployment") and not params["plan"]:
             missing.append("plan")
         if kind in ("combined", "build") and not body.get("buildSettings"):
             missing.append("buildpack or dockerfile")
-        if kind in ("combined", "build") and not p["vcs"]:
+        if kind in ("combined", "build") and not params["vcs"]:
             missing.append("vcs")
-        if kind == "combined" and p["vcs"] and not p["vcs"].get("branch"):
+        if kind == "combined" and params["vcs"] and not params["vcs"].get("branch"):
             missing.append("vcs.branch")
         if missing:
-            return "%s service %r does not exist yet: set %s to create it" % (kind, p["name"], ", ".join(missing))
+            return "%s service %r does not exist yet: set %s to create it" % (kind, params["name"], ", ".join(missing))
         return None
 
     def create(self, body):
@@ -405,7 +419,8 @@ class Service(NorthflankResource):
         patch = dict((k, body[k]) for k in keys if k in body)
         if "deployment" in patch and self.service_type == "deployment":
             patch["deployment"] = self.full_deployment(patch["deployment"], current.get("deployment") or {})
-        return self.client.patch(UPDATE, patch, project=self.params["project"], type=self.service_type, service=current["id"])
+        return self.client.patch(UPDATE, patch, project=self.params["project"], type=self.service_type,
+                                 service=current["id"])
 
     @staticmethod
     def full_deployment(wanted, current):
@@ -416,9 +431,11 @@ class Service(NorthflankResource):
             deployment["instances"] = current.get("instances", 1)
         if "internal" not in deployment and "external" not in deployment:
             if current.get("internal"):
-                deployment["internal"] = dict((k, v) for k, v in current["internal"].items() if k in INTERNAL_KEYS and v is not None)
+                deployment["internal"] = dict((k, v) for k,
+                                              v in current["internal"].items() if k in INTERNAL_KEYS and v is not None)
             elif current.get("external"):
-                deployment["external"] = dict((k, v) for k, v in current["external"].items() if k in ("imagePath", "credentials"))
+                deployment["external"] = dict((k, v) for k,
+                                              v in current["external"].items() if k in ("imagePath", "credentials"))
         return deployment
 
     def delete(self, current):
@@ -427,36 +444,30 @@ class Service(NorthflankResource):
 
 
 def argument_spec():
-    spec = wl.workload_spec()
-    spec.update(
-        name=dict(type="str", required=True),
-        type=dict(type="str", choices=["combined", "build", "deployment"]),
-        instances=dict(type="int"),
-        build_rules=dict(type="dict", options=dict(
-            branches=dict(type="list", elements="str"),
-            pull_requests=dict(type="list", elements="str"),
-        )),
-        ports=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True),
-            internal_port=dict(type="int", required=True),
-            public=dict(type="bool", default=False),
-            protocol=dict(type="str", default="HTTP", choices=["HTTP", "HTTP/2", "TCP", "UDP"]),
-            domains=dict(type="list", elements="str"),
-        )),
-        health_checks=dict(type="list", elements="dict", options=dict(
-            type=dict(type="str", required=True, choices=list(wl.PROBES)),
-            protocol=dict(type="str", default="HTTP", choices=["HTTP", "TCP", "CMD"]),
-            path=dict(type="str"),
-            port=dict(type="int"),
-            command=dict(type="str"),
-            initial_delay_seconds=dict(type="int", default=10),
-            period_seconds=dict(type="int", default=10),
-            timeout_seconds=dict(type="int", default=5),
-            failure_threshold=dict(type="int", default=3),
-            success_threshold=dict(type="int"),
-        )),
-        delete_child_objects=dict(type="bool", default=False),
-    )
+    spec = workload.workload_spec()
+    spec.update(name=dict(type="str", required=True),
+                type=dict(type="str", choices=["combined", "build", "deployment"]), instances=dict(type="int"),
+                build_rules=dict(type="dict",
+                                 options=dict(branches=dict(type="list", elements="str"),
+                                              pull_requests=dict(type="list", elements="str"), )),
+                ports=dict(type="list", elements="dict",
+                           options=dict(name=dict(type="str", required=True),
+                                        internal_port=dict(type="int", required=True),
+                                        public=dict(type="bool", default=False),
+                                        protocol=dict(type="str", default="HTTP",
+                                                      choices=["HTTP", "HTTP/2", "TCP", "UDP"]),
+                                        domains=dict(type="list", elements="str"), )),
+                health_checks=dict(type="list", elements="dict",
+                                   options=dict(type=dict(type="str", required=True, choices=list(workload.PROBES)),
+                                                protocol=dict(type="str", default="HTTP",
+                                                              choices=["HTTP", "TCP", "CMD"]), path=dict(type="str"),
+                                                port=dict(type="int"), command=dict(type="str"),
+                                                initial_delay_seconds=dict(type="int", default=10),
+                                                period_seconds=dict(type="int", default=10),
+                                                timeout_seconds=dict(type="int", default=5),
+                                                failure_threshold=dict(type="int", default=3),
+                                                success_threshold=dict(type="int"), )),
+                delete_child_objects=dict(type="bool", default=False), )
     return Service.spec(**spec)
 
 

@@ -83,35 +83,34 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import argument_spec
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import NorthflankResource, derive_id, mask
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id, mask
 
 SERVICES = "/v1/projects/{project}/services"
 SERVICE = SERVICES + "/{service}"
 SECRETS = ("runtimeEnvironment", "buildArguments")
 
 
-class ServiceInfo(NorthflankResource):
+class ServiceInfo(NorthflankModule):
     kind = "service"
     doing = "reading"
 
     def _run(self):
-        p = self.params
-        if p["name"]:
-            one = self.client.get_or_none(SERVICE, project=p["project"], service=derive_id(p["name"]))
+        params = self.params
+        if params["name"]:
+            one = self.client.get_or_none(SERVICE, project=params["project"], service=derive_id(params["name"]))
             services = [one] if one is not None else []
         else:
-            services = self.client.list(SERVICES, "services", project=p["project"])
-        if p["type"]:
-            services = [s for s in services if s.get("serviceType") == p["type"]]
-        if p["details"] and not p["name"]:
-            services = [self.client.get(SERVICE, project=p["project"], service=s["id"]) for s in services]
+            services = self.client.list(SERVICES, "services", project=params["project"])
+        if params["type"]:
+            services = [s for s in services if s.get("serviceType") == params["type"]]
+        if params["details"] and not params["name"]:
+            services = [self.client.get(SERVICE, project=params["project"], service=s["id"]) for s in services]
         return dict(changed=False, services=[mask(s, SECRETS) for s in services])
 
 
 def main():
-    spec = argument_spec()
-    spec.update(
+    spec = ServiceInfo.spec(
         project=dict(type="str", required=True),
         name=dict(type="str"),
         type=dict(type="str", choices=["combined", "build", "deployment"]),

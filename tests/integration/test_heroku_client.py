@@ -13,7 +13,8 @@ import time
 import pytest
 import requests
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import FIRST_RANGE, LOW_WATER, HerokuClient, HerokuError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import (
+    FIRST_RANGE, LOW_WATER, HerokuClient, HerokuError)
 from tests.helpers import ROOT, EmulatorProcess
 
 FIXTURES = ROOT / "tests" / "emulators" / "fixtures"
@@ -179,7 +180,8 @@ def test_errors_mapped_from_id_and_message(heroku):
     # a malformed Range: Heroku's bad_request
     with pytest.raises(HerokuError) as err:
         client.request("GET", "/apps", headers={"Range": "id ..; max=10; order=desc"})
-    assert (err.value.status, err.value.error_id) == (400, "bad_request") and "Invalid `Range` header" in err.value.message
+    assert (err.value.status, err.value.error_id) == (400,
+                                                      "bad_request") and "Invalid `Range` header" in err.value.message
 
 
 def test_not_acceptable_and_unauthorized_mapped(heroku):
@@ -192,7 +194,8 @@ def test_not_acceptable_and_unauthorized_mapped(heroku):
     stranger, _wire, _waits = client_for(heroku, token="not-the-key")
     with pytest.raises(HerokuError) as err:
         stranger.get("/account")
-    assert (err.value.status, err.value.error_id, err.value.message) == (401, "unauthorized", "Invalid credentials provided.")
+    assert (err.value.status, err.value.error_id, err.value.message) == (401, "unauthorized",
+                                                                         "Invalid credentials provided.")
     # neither is retried
     assert statuses(heroku) == [200, 406, 401]
 
@@ -206,8 +209,11 @@ def test_scheduler_errors_mapped_from_json_api(heroku):
 
 
 def test_no_token_is_refused_before_any_request(heroku):
-    with pytest.raises(HerokuError, match="No API token"):
-        HerokuClient("", base_url=heroku.url)
+    for token in ("", None, " \n"):
+        with pytest.raises(HerokuError) as err:
+            HerokuClient(token, base_url=heroku.url)
+        assert err.value.message == ("No Heroku API token: set the api_token option or the HEROKU_API_KEY "
+                                     "environment variable.")
     assert heroku.requests()["total"] == 0
 
 

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankClient, NorthflankError
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import (
+    NorthflankClient, NorthflankError)
 
 
 def client(server, **kwargs) -> NorthflankClient:

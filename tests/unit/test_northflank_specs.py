@@ -55,8 +55,13 @@ def test_pipeline_node_writes_no_release_flow_and_no_description_when_unset():
 
 def test_pipeline_template_create_and_update_bodies():
     # TEMPLATES.md §1.1 (envelope), §1.2 (root Workflow), §1.3 (project context), §7 (runOnCreation).
-    create = ns.pipeline_template("pipeline-acme-proj-acme", "acme", "acme-proj", {"development": {"services": ["web"]}},
-                                  template_description="Managed by Ansible")
+    create = ns.pipeline_template(
+        "pipeline-acme-proj-acme",
+        "acme",
+        "acme-proj",
+        {"development": {"services": ["web"]}},
+        template_description="Managed by Ansible",
+    )
     assert create == {
         "name": "pipeline-acme-proj-acme",
         "description": "Managed by Ansible",
@@ -75,7 +80,9 @@ def test_pipeline_template_create_and_update_bodies():
             },
         },
     }
-    update = ns.pipeline_template("pipeline-acme-proj-acme", "acme", "acme-proj", {"development": {"services": ["web"]}}, create=False)
+    update = ns.pipeline_template(
+        "pipeline-acme-proj-acme", "acme", "acme-proj", {"development": {"services": ["web"]}}, create=False
+    )
     # SDK UpdateTemplateRequestV12.options has no runOnCreation (strict contract).
     assert update["options"] == {"autorun": False, "concurrencyPolicy": "queue"}
     assert update["spec"] == create["spec"]
@@ -85,7 +92,9 @@ def test_template_bodies_pass_the_sdk_contract():
     contract = pytest.importorskip("tests.contract.nf_contract")
     body = ns.pipeline_template("pipeline-p-acme", "acme", "p", STAGES)
     update = ns.pipeline_template("pipeline-p-acme", "acme", "p", STAGES, create=False)
-    flow = ns.release_flow_body(ns.build_release_flow("b", "main", [{"id": "web"}]), concurrency_policy="queue", paused=False)
+    flow = ns.release_flow_body(
+        ns.build_release_flow("b", "main", [{"id": "web"}]), concurrency_policy="queue", paused=False
+    )
     for method, path, data in (("POST", "/v1/templates", body), ("POST", "/v1/templates/pipeline-p-acme", update),
                                ("POST", "/v1/projects/p/pipelines/acme/release-flows/development", flow)):
         route = contract.check(method, path, data)  # raises AssertionError naming the offending field
@@ -134,11 +143,26 @@ def test_run_concluded_and_failed_nodes():
     assert ns.run_concluded({"status": "success", "concluded": True})
     assert ns.run_concluded({"status": "failure"})
     assert not ns.run_concluded({"status": "running", "concluded": False})
-    run = {"spec": {"kind": "Workflow", "response": {"status": "failure"}, "spec": {"steps": [
-        {"kind": "Pipeline", "ref": "pipeline", "spec": {"name": "acme"},
-         "response": {"status": "failure", "error": {"code": 400, "message": "combined services cannot join pipelines"}}},
-        {"kind": "Project", "spec": {"name": "ok"}, "response": {"status": "success"}},
-    ]}}}
+    run = {
+        "spec": {
+            "kind": "Workflow",
+            "response": {"status": "failure"},
+            "spec": {
+                "steps": [
+                    {
+                        "kind": "Pipeline",
+                        "ref": "pipeline",
+                        "spec": {"name": "acme"},
+                        "response": {
+                            "status": "failure",
+                            "error": {"code": 400, "message": "combined services cannot join pipelines"},
+                        },
+                    },
+                    {"kind": "Project", "spec": {"name": "ok"}, "response": {"status": "success"}},
+                ]
+            },
+        }
+    }
     assert ns.run_failed_nodes(run) == [
         {"kind": "Workflow", "ref": None, "name": None, "status": "failure", "message": None},
         {"kind": "Pipeline", "ref": "pipeline", "name": "acme", "status": "failure",
@@ -160,12 +184,30 @@ def test_failed_nodes_name_what_a_release_or_job_run_acts_on():
 def test_build_release_flow_deploys_latest_build_to_each_target():
     # TEMPLATES.md §5.2 (Release type build, origin {id, branch, build}), §5.3 first example.
     spec = ns.build_release_flow("acme-builder", "main", [{"id": "web-dev"}, {"id": "cron-dev", "type": "job"}])
-    assert spec == {"kind": "Workflow", "spec": {"type": "sequential", "steps": [
-        {"kind": "Release", "spec": {"type": "build", "origin": {"id": "acme-builder", "branch": "main", "build": "latest"},
-                                     "target": {"id": "web-dev", "type": "service"}}},
-        {"kind": "Release", "spec": {"type": "build", "origin": {"id": "acme-builder", "branch": "main", "build": "latest"},
-                                     "target": {"id": "cron-dev", "type": "job"}}},
-    ]}}
+    assert spec == {
+        "kind": "Workflow",
+        "spec": {
+            "type": "sequential",
+            "steps": [
+                {
+                    "kind": "Release",
+                    "spec": {
+                        "type": "build",
+                        "origin": {"id": "acme-builder", "branch": "main", "build": "latest"},
+                        "target": {"id": "web-dev", "type": "service"},
+                    },
+                },
+                {
+                    "kind": "Release",
+                    "spec": {
+                        "type": "build",
+                        "origin": {"id": "acme-builder", "branch": "main", "build": "latest"},
+                        "target": {"id": "cron-dev", "type": "job"},
+                    },
+                },
+            ],
+        },
+    }
 
 
 def test_build_release_flow_runs_the_release_phase_job_first():
@@ -182,7 +224,9 @@ def test_build_release_flow_runs_the_release_phase_job_first():
 
 def test_promote_release_flow_promotes_from_the_previous_stage():
     # TEMPLATES.md §5.2 (Release type deployment, origin {id, type}), §5.3 second example.
-    spec = ns.promote_release_flow([{"id": "web-stg", "origin": "web-dev"}], release_phase={"job": "rel-stg", "origin": "rel-dev"})
+    spec = ns.promote_release_flow(
+        [{"id": "web-stg", "origin": "web-dev"}], release_phase={"job": "rel-stg", "origin": "rel-dev"}
+    )
     assert spec["spec"]["steps"] == [
         {"kind": "Release", "spec": {"type": "deployment", "origin": {"id": "rel-dev", "type": "job"},
                                      "target": {"id": "rel-stg", "type": "job"}}, "condition": "running"},
@@ -204,7 +248,11 @@ def test_release_flow_body_and_view():
     assert spec["kind"] == "Workflow"  # the body holds a copy
     got = {"apiVersion": "v1.2", "spec": spec, "stage": "Development", "status": "success", "paused": True,
            "concurrencyPolicy": "allow", "createdAt": "x", "updatedAt": "y"}
-    assert ns.release_flow_view(got) == {"apiVersion": "v1.2", "spec": spec, "options": {"concurrencyPolicy": "allow", "paused": True}}
+    assert ns.release_flow_view(got) == {
+        "apiVersion": "v1.2",
+        "spec": spec,
+        "options": {"concurrencyPolicy": "allow", "paused": True},
+    }
     got["options"] = {"concurrencyPolicy": "queue", "paused": False}
     assert ns.release_flow_view(got)["options"] == {"concurrencyPolicy": "queue", "paused": False}
     assert ns.release_flow_view(None) is None

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from ansible_collections.herokumigrate.northflank.plugins.modules import northflank_addon as na
+from ansible_collections.herokumigrate.northflank.plugins.modules import northflank_addon
 
 
 def test_version_matches_major_latest_exact_and_latest():
-    assert na.version_matches("16-latest", "16.4")
-    assert na.version_matches("16-latest", "16-latest")
-    assert not na.version_matches("16-latest", "15.7")
-    assert not na.version_matches("16-latest", "160.1")
-    assert na.version_matches("4.2-latest", "4.2.14")
-    assert na.version_matches("16.4", "16.4")
-    assert not na.version_matches("16.4", "16.5")
-    assert na.version_matches("latest", "12.1")  # latest never asks for an upgrade
-    assert na.version_matches(None, "12.1")
+    assert northflank_addon.version_matches("16-latest", "16.4")
+    assert northflank_addon.version_matches("16-latest", "16-latest")
+    assert not northflank_addon.version_matches("16-latest", "15.7")
+    assert not northflank_addon.version_matches("16-latest", "160.1")
+    assert northflank_addon.version_matches("4.2-latest", "4.2.14")
+    assert northflank_addon.version_matches("16.4", "16.4")
+    assert not northflank_addon.version_matches("16.4", "16.5")
+    assert northflank_addon.version_matches("latest", "12.1")  # latest never asks for an upgrade
+    assert northflank_addon.version_matches(None, "12.1")
 
 
 class _Client(object):
@@ -22,13 +22,13 @@ class _Client(object):
         self.offered = offered
 
     def get(self, route, **params):
-        assert route == na.VERSION
+        assert route == northflank_addon.VERSION
         return {"version": "15.7", "lifecycleStatus": "active", "upgradeHistory": [],
                 "upgradeTo": [{"type": "minor", "version": v} for v in self.offered]}
 
 
 def _addon(offered):
-    addon = object.__new__(na.Addon)
+    addon = object.__new__(northflank_addon.Addon)
     addon.params = {"project": "p", "name": "db"}
     addon.client = _Client(offered)
     return addon

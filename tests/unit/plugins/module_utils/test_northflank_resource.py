@@ -2,64 +2,70 @@
 
 from __future__ import annotations
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_resource as nr
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_resource
 
 
 def test_derive_id_lowercases_and_hyphenates_spaces():
-    assert nr.derive_id("Example Service") == "example-service"
-    assert nr.derive_id("acme-web") == "acme-web"
+    assert northflank_resource.derive_id("Example Service") == "example-service"
+    assert northflank_resource.derive_id("acme-web") == "acme-web"
 
 
 def test_check_name_accepts_heroku_names_and_rejects_what_northflank_rejects():
-    assert nr.check_name("acme-web", "project") is None
-    assert nr.check_name("ab", "project")  # too short
-    assert nr.check_name("a" * 40, "project")  # over 39
-    assert nr.check_name("web_1", "project")  # underscore
-    assert nr.check_name("1web", "project")  # must start with a letter
-    assert nr.check_name("1-env", "secret group", pattern=nr.GROUP_NAME, max_len=100) is None
+    assert northflank_resource.check_name("acme-web", "project") is None
+    assert northflank_resource.check_name("ab", "project")  # too short
+    assert northflank_resource.check_name("a" * 40, "project")  # over 39
+    assert northflank_resource.check_name("web_1", "project")  # underscore
+    assert northflank_resource.check_name("1web", "project")  # must start with a letter
+    assert northflank_resource.check_name("1-env", "secret group", pattern=northflank_resource.GROUP_NAME,
+                                          max_len=100) is None
 
 
 def test_differences_compare_only_what_the_user_set():
-    current = {"name": "a", "description": "x", "lifecycleStatus": "created", "deployment": {"region": "eu", "extra": 1}}
-    assert nr.differences({"name": "a", "deployment": {"region": "eu"}}, current) == []
-    assert nr.differences({"description": "y"}, current) == ["description"]
-    assert nr.differences({"deployment": {"region": "us"}}, current) == ["deployment.region"]
-    assert nr.differences({"missing": {"a": 1}}, current) == ["missing"]
+    current = {"name": "a", "description": "x", "lifecycleStatus": "created",
+               "deployment": {"region": "eu", "extra": 1}}
+    assert northflank_resource.differences({"name": "a", "deployment": {"region": "eu"}}, current) == []
+    assert northflank_resource.differences({"description": "y"}, current) == ["description"]
+    assert northflank_resource.differences({"deployment": {"region": "us"}}, current) == ["deployment.region"]
+    assert northflank_resource.differences({"missing": {"a": 1}}, current) == ["missing"]
 
 
 def test_differences_treat_exact_paths_as_whole_maps():
     current = {"secrets": {"variables": {"A": "1", "B": "2"}}}
-    assert nr.differences({"secrets": {"variables": {"A": "1"}}}, current) == []
-    assert nr.differences({"secrets": {"variables": {"A": "1"}}}, current, exact=("secrets.variables",)) == ["secrets.variables"]
-    assert nr.differences({"secrets": {"variables": {"A": "1", "B": "2"}}}, current, exact=("secrets.variables",)) == []
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1"}}}, current) == []
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1"}}}, current,
+                                           exact=("secrets.variables",)) == ["secrets.variables"]
+    assert northflank_resource.differences({"secrets": {"variables": {"A": "1", "B": "2"}}}, current,
+                                           exact=("secrets.variables",)) == []
 
 
 def test_differences_lists_are_ordered_and_elementwise_subsets():
     current = {"ports": [{"name": "web", "internalPort": 8080, "dns": "x"}], "packs": ["a", "b"]}
-    assert nr.differences({"ports": [{"name": "web", "internalPort": 8080}]}, current) == []
-    assert nr.differences({"ports": [{"name": "web", "internalPort": 5000}]}, current) == ["ports"]
-    assert nr.differences({"packs": ["b", "a"]}, current) == ["packs"]
-    assert nr.differences({"packs": ["a"]}, current) == ["packs"]
+    assert northflank_resource.differences({"ports": [{"name": "web", "internalPort": 8080}]}, current) == []
+    assert northflank_resource.differences({"ports": [{"name": "web", "internalPort": 5000}]}, current) == ["ports"]
+    assert northflank_resource.differences({"packs": ["b", "a"]}, current) == ["packs"]
+    assert northflank_resource.differences({"packs": ["a"]}, current) == ["packs"]
 
 
 def test_prune_drops_unset_options_recursively():
-    assert nr.prune({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}]}) == {"b": {"d": 1}, "e": [{}]}
+    pruned = northflank_resource.prune({"a": None, "b": {"c": None, "d": 1}, "e": [{"f": None}]})
+    assert pruned == {"b": {"d": 1}, "e": [{}]}
 
 
 def test_mask_hides_every_secret_value():
     data = {"name": "env", "secrets": {"variables": {"A": "secret-a", "B": "secret-b"}}, "token": "t"}
-    masked = nr.mask(data, ("secrets.variables", "token"))
-    assert masked["secrets"]["variables"] == {"A": nr.MASK, "B": nr.MASK}
-    assert masked["token"] == nr.MASK
+    masked = northflank_resource.mask(data, ("secrets.variables", "token"))
+    assert masked["secrets"]["variables"] == {"A": northflank_resource.MASK, "B": northflank_resource.MASK}
+    assert masked["token"] == northflank_resource.MASK
     assert data["secrets"]["variables"]["A"] == "secret-a"  # the original is untouched
 
 
 def test_mask_changed_secrets_names_changed_keys_only():
     before = {"secrets": {"variables": {"A": "old", "B": "same"}}}
     after = {"secrets": {"variables": {"A": "new", "B": "same", "C": "added"}}}
-    b, a = nr.mask_changed_secrets(before, after, ("secrets.variables",))
-    assert b == {"secrets": {"variables": {"A": nr.MASK, "B": nr.MASK}}}
-    assert a == {"secrets": {"variables": {"A": nr.MASK + " (changed)", "B": nr.MASK, "C": nr.MASK}}}
+    b, a = northflank_resource.mask_changed_secrets(before, after, ("secrets.variables",))
+    assert b == {"secrets": {"variables": {"A": northflank_resource.MASK, "B": northflank_resource.MASK}}}
+    assert a == {"secrets": {"variables": {"A": northflank_resource.MASK + " (changed)", "B": northflank_resource.MASK,
+                                           "C": northflank_resource.MASK}}}
     assert "old" not in repr((a, b)) and "new" not in repr((a, b))
 
 
@@ -81,7 +87,7 @@ class _Client(object):
     counts = {}
 
 
-class _Fake(nr.NorthflankResource):
+class _Fake(northflank_resource.NorthflankResource):
     """A resource whose API is a dict, to drive the cycle without a server."""
     kind = "thing"
     result_key = "thing"
@@ -137,20 +143,6 @@ def test_forbidden_change_fails_before_any_write_in_check_mode_too():
     assert fake._run()["changed"] and fake.writes == [["size"]]
 
 
-def test_poll_backs_off_from_first_to_interval_and_reports_the_api_words(monkeypatch):
-    sleeps = []
-    monkeypatch.setattr(nr.time, "sleep", sleeps.append)
-    fake = _Fake(None)
-    states = iter(["a", "b", "c", "d", "e", "done"])
-    assert fake.poll(lambda: next(states), done=lambda s: s == "done", timeout=1000, interval=30, first=5) == "done"
-    assert sleeps == [5, 10, 20, 30, 30]
-    try:
-        fake.poll(lambda: "failed", done=lambda s: False, failed=lambda s: "disk full", what="import")
-        raise AssertionError("no failure")
-    except _Exit as exc:
-        assert exc.args[0]["msg"] == "thing import failed: disk full"
-
-
 def test_forbidden_change_also_guards_creation():
     class Needy(_Fake):
         def forbidden_change(self, body, view, changes):
@@ -169,19 +161,3 @@ def test_forbidden_change_also_guards_creation():
             assert exc.args[0]["msg"] == "set size to create it"
         assert not fake.writes
     assert Needy(None, dict(size=1))._run()["changed"]
-
-
-def test_poll_timeout_says_what_was_last_seen(monkeypatch):
-    monkeypatch.setattr(nr.time, "sleep", lambda s: None)
-    fake = _Fake(None)
-    try:
-        fake.poll(lambda: {"status": "allocating"}, done=lambda r: False, what="'db'", timeout=0,
-                  describe=lambda r: "status %s" % r["status"])
-        raise AssertionError("no failure")
-    except _Exit as exc:
-        assert exc.args[0]["msg"] == "timed out after 0s waiting for thing 'db' (last seen: status allocating); a re-run resumes the wait"
-
-
-def test_pacing_starts_at_poll_interval_and_backs_off_to_six_times_it():
-    fake = _Fake(None, dict(wait_timeout=900, poll_interval=5))
-    assert fake.pacing() == {"timeout": 900, "first": 5, "interval": 30}

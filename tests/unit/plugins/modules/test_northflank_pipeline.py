@@ -15,7 +15,8 @@ CURRENT = {"name": "acme", "nfObjects": [
 def pipeline(stages, purge=False, **params):
     """A Pipeline without a module or a client: only its pure methods are used."""
     obj = Pipeline.__new__(Pipeline)
-    obj.params = dict(project="p", name="acme", description=None, template_name=None, stages=stages, purge_members=purge, **params)
+    obj.params = dict(project="p", name="acme", description=None, template_name=None, stages=stages,
+                      purge_members=purge, **params)
     return obj
 
 
@@ -55,7 +56,8 @@ def test_a_member_listed_in_another_stage_moves_there_and_is_not_kept_behind():
 
 
 def test_validation_names_and_duplicates():
-    assert pipeline({"development": members(["web"]), "staging": members(["web"])}).validate().startswith("service 'web' is listed in two")
+    assert pipeline({"development": members(["web"]),
+                     "staging": members(["web"])}).validate().startswith("service 'web' is listed in two")
     bad = pipeline({})
     bad.params["name"] = "1-acme"
     assert "not valid on Northflank" in bad.validate()
