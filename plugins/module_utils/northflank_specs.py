@@ -18,7 +18,7 @@ public Northflank page it comes from, and listed with its evidence and fallback 
 - [API]: https://northflank.com/docs/v1/api/introduction (names and IDs, the endpoint list)
 
 Nothing here sends a request; the modules ``northflank_pipeline`` and ``northflank_release_flow``
-do, and ``tests/unit/test_northflank_specs.py`` pins every shape.
+do, and ``tests/unit/plugins/module_utils/test_northflank_specs.py`` pins every shape.
 """
 
 from __future__ import annotations
