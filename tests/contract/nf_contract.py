@@ -6,7 +6,7 @@ official Northflank Python SDK (PyPI ``northflank==2.1.0``) and its request Type
 strictly by pydantic v2 (unknown keys, wrong types and wrong enum values are errors).
 
 The SDK carries no regexes or length limits, so ``check_docs_rules`` adds the ones from the API
-reference (``ENDPOINTS.md`` §0.1) for the fields the collection generates. Endpoints the docs call
+reference (https://northflank.com/docs/v1/api) for the fields the collection generates. Endpoints the docs call
 deprecated are refused unless ``allow_deprecated=True``.
 """
 
@@ -32,8 +32,8 @@ from northflank.endpoint import ApiEndpoint
 
 STRICT = ConfigDict(extra="forbid", strict=True)
 
-# SDK modules (under northflank.endpoints) of the endpoints the docs call deprecated: the ⚠ rows of ENDPOINTS.md,
-# plus the job twins of the granular service endpoints (CONTRACT.md §4).
+# SDK modules (under northflank.endpoints) of the endpoints the docs call deprecated: the endpoints the API reference
+# (https://northflank.com/docs/v1/api) marks deprecated, plus the job twins of the granular service endpoints.
 _GRANULAR = ("deployment", "health_checks", "runtime_environment")
 DEPRECATED_MODULES = frozenset(
     [f"{verb}.{kind}.{part}" for kind in ("service", "job") for verb in ("update", "get") for part in _GRANULAR]
@@ -251,7 +251,8 @@ RULES: dict = {
     ("POST", f"{_P}/pipelines/{{pipelineId}}/release-flows/{{stage}}/runs"):
         [("name", RESOURCE_NAME, 3, 39), ("description", DESCRIPTION, 0, 200)],
 }
-# The Pipeline template node (TEMPLATES.md §4.1, §4.5): the name rule is the intersection of the node's and the GET's.
+# The Pipeline template node (https://northflank.com/docs/v1/api/templates/create-template, docs/assumptions.md):
+# the name rule is the intersection of the node's and the GET's.
 PIPELINE_NODE_RULES = [("name", RESOURCE_NAME, 3, 39), ("description", DESCRIPTION, 0, 200),
                        ("stages[].nfObjects[].id", PORT_NAME, 3, 54)]
 

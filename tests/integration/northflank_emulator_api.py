@@ -9,7 +9,7 @@ import requests
 
 from tests.helpers import EmulatorProcess
 
-# ENDPOINTS.md, "Validated example requests" (all pass nf_contract.check): (method, path[, body]), in the document's order.
+# The API reference's example requests (all pass nf_contract.check): (method, path[, body]), in the document's order.
 EXAMPLES = [
     ("POST", "/v1/projects", {"name": "acme-web", "description": "Migrated from Heroku app acme-web", "region": "europe-west"}),
     (
@@ -230,7 +230,7 @@ ADDON = {"name": "acme-web-db", "type": "postgresql", "version": "16-latest", "b
 
 
 def pipeline_template(name: str, stages: list) -> dict:
-    """A template holding one Pipeline node (TEMPLATES.md §4.2), as the collection writes it."""
+    """A template holding one Pipeline node (docs/assumptions.md), as the collection writes it."""
     node = {"kind": "Pipeline", "ref": "pipeline", "spec": {"name": "acme-pipeline", "projectId": "acme-web", "stages": stages}}
     return {"name": name, "apiVersion": "v1.2", "options": {"autorun": False, "runOnCreation": True},
             "spec": {"kind": "Workflow", "spec": {"type": "sequential", "context": {"projectId": "acme-web"}, "steps": [node]}}}

@@ -94,7 +94,7 @@ def test_a_response_that_breaks_the_sdk_types_is_a_500_and_logged(api, northflan
 
 # -- the documented example requests --------------------------------------------------------------------------
 def test_every_validated_example_request_is_accepted(api, northflank):
-    """All of ENDPOINTS.md's examples, in an order that gives each its prerequisites: the domain is verified before its
+    """All of the API reference's example requests (``EXAMPLES``), in an order that gives each its prerequisites: the domain is verified before its
     subdomain and before a port lists it, the addon runs before its import, the pipeline comes from a template run,
     and the restore uses the backup the import created (the example's ``bk1`` stands for its ID)."""
     sent = []

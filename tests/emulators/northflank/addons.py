@@ -158,7 +158,7 @@ class Addons:
 
     # -- backups, imports, restores -------------------------------------------------------------------------
     def new_backup(self, req: Request, name: Optional[str], source: str, connection: Optional[str] = None) -> dict:
-        """Backups wait in ``scheduled`` while their addon is not running (ENDPOINTS.md §0.3). With ``--pg-target-url``, a
+        """Backups wait in ``scheduled`` while their addon is not running (docs/emulators.md, "Asynchronous status"). With ``--pg-target-url``, a
         postgresql import from a ``connection`` string is dumped for real, now: it completes with the dump's size, or
         fails, keeping the tool's message (password scrubbed) as ``error`` in the state, since the API has no field for it."""
         pid, addon = req.params["projectId"], self.addon(req)

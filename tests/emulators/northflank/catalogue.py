@@ -11,7 +11,7 @@ from tests.contract import nf_contract
 from tests.emulators._server import Request, Response
 from tests.emulators.northflank.core import uid_of
 
-# (plan ID, vCPU, RAM MB) from ENDPOINTS.md §A; prices are placeholders.
+# (plan ID, vCPU, RAM MB) as Northflank lists them (GET /v1/plans); prices are placeholders.
 _PLANS = [("nf-compute-10", 0.1, 256), ("nf-compute-20", 0.2, 512), ("nf-compute-50", 0.5, 1024), ("nf-compute-100-1", 1, 1024),
           ("nf-compute-100-2", 1, 2048), ("nf-compute-100-4", 1, 4096), ("nf-compute-200", 2, 4096), ("nf-compute-200-4", 2, 4096),
           ("nf-compute-200-8", 2, 8192), ("nf-compute-200-16", 2, 16384), ("nf-compute-400", 4, 8192), ("nf-compute-400-16", 4, 16384),
@@ -29,7 +29,7 @@ REGIONS = ["europe-west", "europe-west-frankfurt", "europe-west-netherlands", "e
 class AddonType(NamedTuple):
     name: str
     versions: list        # newest first; "latest" and "<major>-latest" are accepted too
-    keys: list            # the connection keys a secret group can link (ENDPOINTS.md §E)
+    keys: list            # the connection keys a secret group can link (GET …/secrets/{id}/addons/{addonId}: availableKeys)
     min_storage: int      # MB; only Redis' 4096 is documented
     port: int
     scheme: str

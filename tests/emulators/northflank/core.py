@@ -42,7 +42,7 @@ EXCLUSIVE = ({"internal", "external"}, {"dockerfile", "buildpack"})
 
 
 def derive_id(name: str) -> str:
-    """Northflank's ID rule (ENDPOINTS.md §0.1): lower-case, each space becomes a hyphen."""
+    """Northflank's ID rule (docs/emulators.md, "ID derivation"): lower-case, each space becomes a hyphen."""
     return name.lower().replace(" ", "-")
 
 
@@ -77,7 +77,7 @@ def merge(base: dict, patch: dict) -> dict:
 
 
 def stage_name(stage: str) -> str:
-    """Stages are lower-case in paths and capitalised in bodies (TEMPLATES.md §6.2); accept either."""
+    """Stages are lower-case in paths and capitalised in bodies (https://northflank.com/docs/v1/api/pipelines/get-release-flow); accept either."""
     for s in STAGES:
         if s.lower() == stage.lower():
             return s
@@ -261,7 +261,7 @@ class Core(_server.Emulator):
 
     # -- rate limit -----------------------------------------------------------------------------------------
     def consume_rate_limit(self) -> Optional[Response]:
-        """The window starts at the first request and resets ``window`` seconds later (ENDPOINTS.md §0)."""
+        """The window starts at the first request and resets ``window`` seconds later (https://northflank.com/docs/v1/api/use-the-api#rate-limits)."""
         now, rate = time.time(), self.rate
         if rate["start"] is None or now >= rate["start"] + rate["window"]:
             rate.update(start=now, used=0)

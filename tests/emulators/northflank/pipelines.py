@@ -26,7 +26,7 @@ class Pipelines:
 
     def upsert_pipeline(self, project_id: Optional[str], spec: dict) -> dict:
         """The Pipeline node is a declarative put: the stages it names get exactly its members (and its release flow,
-        when given); stages it omits stay as they are (TEMPLATES.md §4.4)."""
+        when given); stages it omits stay as they are (docs/assumptions.md)."""
         if not project_id:
             raise HttpError(400, "The Pipeline node has no project context")
         pid = self.projects.get("", project_id)["id"]
@@ -46,7 +46,7 @@ class Pipelines:
         return self.pipeline_view(record)
 
     def check_pipeline_members(self, pid: str, pl_id: str, stages: dict) -> None:
-        """Members exist in the project, do not build from Git themselves, and sit in one stage of one pipeline (TEMPLATES.md §4.3)."""
+        """Members exist in the project, do not build from Git themselves, and sit in one stage of one pipeline (docs/assumptions.md)."""
         stores = {"service": self.services, "job": self.jobs, "addon": self.addons}
         seen = {(m["type"], m["id"]): f"{other['id']} ({stage})" for other in self.pipelines.all(pid) if other["id"] != pl_id
                 for stage, members in other["stages"].items() for m in members}
@@ -102,7 +102,7 @@ class Pipelines:
 
     def run_release_flow(self, req: Request) -> Response:
         """The run answers the run object (undocumented; the SDK leaves it untyped). It fails when a Release node
-        targets something outside the flow's stage (TEMPLATES.md §4.3)."""
+        targets something outside the flow's stage (docs/assumptions.md)."""
         record, stage, flow, runs_key = self.flow(req)
         tree = copy.deepcopy(flow["spec"]["spec"])
         ok = self.check_release_targets(tree, {m["id"] for m in record["stages"].get(stage, [])})

@@ -96,7 +96,7 @@ class SecretGroups:
         pid, record = req.params["projectId"], self.secret(req)
         self.check_secret(pid)(req.data, record)
         self.patch(record, req.data)
-        # PATCH answers the group; POST /secrets/{id} answers {} (ENDPOINTS.md §E)
+        # PATCH answers the group; POST /secrets/{id} answers {} (docs/emulators.md, "PATCH")
         return self.ok(self.secret_create_view(record) if req.method == "PATCH" else {})
 
     def delete_secret(self, req: Request) -> Response:

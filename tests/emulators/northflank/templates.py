@@ -13,7 +13,8 @@ from typing import Any, Optional
 from tests.emulators._server import HttpError, Request, Response
 from tests.emulators.northflank.core import P, now_iso, pick
 
-# Template node kinds the emulator executes, as the REST PUT they stand for (TEMPLATES.md §3: spec = create body + projectId).
+# Template node kinds the emulator executes, as the REST PUT they stand for (spec = create body + projectId,
+# https://northflank.com/docs/v1/application/infrastructure-as-code/template-nodes).
 NODE_ROUTES = {"Project": "/v1/projects", "BuildService": f"{P}/services/build", "DeploymentService": f"{P}/services/deployment",
                "CombinedService": f"{P}/services/combined", "Addon": f"{P}/addons", "SecretGroup": f"{P}/secrets", "Job": f"{P}/jobs"}
 REFERENCE = re.compile(r"\$\{(template\.)?(refs|args)\.([^}]+)\}")
@@ -59,7 +60,7 @@ class Templates:
         return data
 
     def delete_template(self, req: Request) -> Response:
-        """What the template's runs created stays (TEMPLATES.md §4.4)."""
+        """What the template's runs created stays (docs/assumptions.md)."""
         template = self.templates.remove("", req.params["templateId"])
         self.template_runs.drop(template["id"])
         return self.ok({})
@@ -95,7 +96,7 @@ class Templates:
 
     def execute_template(self, template: dict, arguments: dict) -> dict:
         """Run the node tree now; the run reports ``running`` and concludes on the next read. Each node gains a
-        ``response`` (TEMPLATES.md §7.3); the first failing node fails its workflow and the run."""
+        ``response`` (https://northflank.com/docs/v1/api/templates/get-template-run); the first failing node fails its workflow and the run."""
         spec = template["spec"]
         args = {**spec.get("arguments", {}), **spec.get("argumentOverrides", {}), **arguments}
         tree, refs = copy.deepcopy(spec["spec"]), {}
@@ -143,7 +144,8 @@ class Templates:
 
     def resolve(self, value: Any, args: dict, refs: dict, deferred: bool = False, pipeline: bool = False) -> Any:
         """Replace ``${args.X}`` and ``${refs.<ref>.<path>}``. Inside a Pipeline node's release-flow and preview templates
-        only ``${template.…}`` resolves now; the rest is kept for when the flow runs (TEMPLATES.md §2.2)."""
+        only ``${template.…}`` resolves now; the rest is kept for when the flow runs
+        (https://northflank.com/docs/v1/application/infrastructure-as-code/make-a-template-dynamic)."""
         if isinstance(value, dict):
             return {k: self.resolve(v, args, refs, deferred or (pipeline and k in ("releaseFlow", "preview")), pipeline) for k, v in value.items()}
         if isinstance(value, list):

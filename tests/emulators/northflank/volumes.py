@@ -37,7 +37,7 @@ class Volumes:
         return self.ok(self.volume_view(self.upsert(self.volumes, pid, req, check=check)))
 
     def list_volumes(self, req: Request) -> Response:
-        return self.page(req, [self.volume_view(r) for r in self.volumes.all(self.project(req)["id"])], None)  # a bare list (§0)
+        return self.page(req, [self.volume_view(r) for r in self.volumes.all(self.project(req)["id"])], None)  # a bare list, as the SDK types it
 
     def get_volume(self, req: Request) -> Response:
         return self.ok(self.volume_view(self.volumes.get(self.project(req)["id"], req.params["volumeId"])))
