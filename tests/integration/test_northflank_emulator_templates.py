@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.northflank_emulator_api import BUILD_SERVICE, DEPLOYMENT_SERVICE, pipeline_template, project
 
 
@@ -47,7 +49,8 @@ def test_a_pipeline_node_with_an_ineligible_member_fails_the_run(api):
     assert api.call("GET", "/v1/projects/acme-web/pipelines/acme-pipeline").status_code == 404
 
 
-def test_template_resource_nodes_go_through_the_rest_contract(api):
+@pytest.mark.contract_violations_expected
+def test_template_resource_nodes_go_through_the_rest_contract(api, northflank):
     project(api)
     body = {"name": "nodes", "apiVersion": "v1.2", "arguments": {"PLAN": "nf-compute-20"},
             "spec": {"kind": "Workflow", "spec": {"type": "sequential", "context": {"projectId": "acme-web"}, "steps": [
@@ -61,6 +64,8 @@ def test_template_resource_nodes_go_through_the_rest_contract(api):
     assert [s["response"]["status"] for s in steps] == ["success", "success", "failure"]
     assert "secretType" in steps[2]["response"]["error"]["message"]
     assert api.data("GET", "/v1/projects/acme-web/services/acme-web-web")["billing"] == {"deploymentPlan": "nf-compute-20"}
+    violations = [e["contract_error"] for e in northflank.requests()["requests"] if e.get("contract_error")]
+    assert len(violations) == 1 and violations[0].startswith("SecretGroup node:") and "secretType" in violations[0]
 
 
 def test_release_flows_are_set_read_and_run(api):
@@ -80,8 +85,8 @@ def test_release_flows_are_set_read_and_run(api):
     run = api.data("POST", f"{flows}/development/runs", {"name": "deploy-1"})
     assert api.poll(f"{flows}/development/runs/{run['id']}", "status", "success") == ["success"]
     assert [r["name"] for r in api.data("GET", f"{flows}/development/runs")["runs"]] == ["deploy-1"]
-    elsewhere = {**release, "spec": {**release["spec"], "target": {"id": "not-in-stage", "type": "service"}}}
-    api.data("POST", f"{flows}/staging", {"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": [elsewhere]}}})
+    # the same Release in the Staging flow: acme-web-web exists, but is a member of Development only
+    api.data("POST", f"{flows}/staging", {"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": [release]}}})
     run = api.data("POST", f"{flows}/staging/runs", {})
     assert api.poll(f"{flows}/staging/runs/{run['id']}", "status", "failure") == ["failure"]
 

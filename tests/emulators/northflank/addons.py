@@ -10,7 +10,7 @@ import sys
 from typing import Optional
 
 from tests.emulators._server import HttpError, Request, Response
-from tests.emulators.northflank.catalogue import ADDON_TYPES
+from tests.emulators.northflank.catalogue import ADDON_TYPES, check_addon_bounds
 from tests.emulators.northflank.core import ADDON_CHANGE_STEPS, ADDON_STEPS, BACKUP_STEPS, P, now_iso, pick, uid_of
 from tests.emulators.northflank.pg import DataError
 
@@ -31,22 +31,16 @@ class Addons:
                 ("GET", f"{addon}/backups/{{backupId}}/restores", self.list_backup_restores), ("GET", f"{addon}/restores", self.list_addon_restores)]
 
     def check_addon(self, body: dict, existing: Optional[dict]) -> None:
+        """Type, version, storage and replicas passed the catalogue check (``catalogue.check_catalogue``); what is left
+        depends on the addon as it stands."""
         if "billing" not in body:
             raise HttpError(501, "The emulator only implements addons with billing (not templateValues or region variants)")
-        if body["type"] not in ADDON_TYPES:
-            raise HttpError(400, f"Unknown addon type {body['type']!r}; see GET /v1/addon-types")
-        versions = ADDON_TYPES[body["type"]].versions
-        valid = {"latest", *versions, *(f"{v.split('.')[0]}-latest" for v in versions)}
-        if body["version"] not in valid:
-            raise HttpError(400, f"Invalid version {body['version']!r} for {body['type']}; use one of {sorted(valid)}")
-        self.check_addon_billing(body["billing"], existing["spec"]["billing"] if existing else None, ADDON_TYPES[body["type"]].min_storage)
+        self.check_addon_billing(body["billing"], existing["spec"]["billing"] if existing else None)
         if existing and existing["spec"]["type"] != body["type"]:
             raise HttpError(400, f"The type of addon {existing['id']!r} cannot be changed")
 
     @staticmethod
-    def check_addon_billing(billing: dict, old: Optional[dict], min_storage: int) -> None:
-        if billing.get("storage", min_storage) < min_storage:
-            raise HttpError(400, f"billing.storage must be at least {min_storage} MB for this addon type")
+    def check_addon_billing(billing: dict, old: Optional[dict]) -> None:
         for key in ("storage", "replicas"):
             if old and key in billing and billing[key] < old[key]:
                 raise HttpError(400, f"billing.{key} can only be increased ({old[key]} -> {billing[key]})")
@@ -89,7 +83,12 @@ class Addons:
     def patch_addon(self, req: Request) -> Response:
         record = self.addon(req)
         if "billing" in req.data:
-            self.check_addon_billing(req.data["billing"], record["spec"]["billing"], ADDON_TYPES[record["spec"]["type"]].min_storage)
+            self.check_addon_billing(req.data["billing"], record["spec"]["billing"])
+            kind = ADDON_TYPES[record["spec"]["type"]]
+            try:
+                check_addon_bounds(f"PATCH addon {record['id']!r}", kind, req.data["billing"])
+            except AssertionError as exc:
+                raise self.contract_violation(str(exc)) from None
         return self.ok(self.addon_create_view(req.params["projectId"], self.patch(record, req.data, ADDON_CHANGE_STEPS)))
 
     def delete_addon(self, req: Request) -> Response:
@@ -154,7 +153,9 @@ class Addons:
 
     def get_addon_credentials(self, req: Request) -> Response:
         values = self.addon_values(req.params["projectId"], self.addon(req)["id"])
-        return self.ok({"secrets": pick(values, "USERNAME", "PASSWORD", "ACCESS_KEY", "SECRET_KEY"), "envs": values})
+        # get-addon-credentials' example: {"secrets": {"username", "password"}, "envs": {…}}, the secrets' names in lower case
+        return self.ok({"secrets": {k.lower(): v for k, v in pick(values, "USERNAME", "PASSWORD", "ACCESS_KEY", "SECRET_KEY").items()},
+                        "envs": values})
 
     # -- backups, imports, restores -------------------------------------------------------------------------
     def new_backup(self, req: Request, name: Optional[str], source: str, connection: Optional[str] = None) -> dict:

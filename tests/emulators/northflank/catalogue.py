@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tests.contract import nf_contract
 from tests.emulators._server import Request, Response
@@ -33,6 +33,63 @@ class AddonType(NamedTuple):
     min_storage: int      # MB; only Redis' 4096 is documented
     port: int
     scheme: str
+    replicas: tuple = (1, 5)  # (min, max) as GET /v1/addon-types answers them; Northflank's own values are not documented
+
+
+PLAN_CPU = {pid: cpu for pid, cpu, _ram in _PLANS}
+BUILD_PLAN_MIN_CPU = 4  # "billing.buildPlan only accepts plans with 4 or more vCPUs" (Northflank's API guide; docs/assumptions.md)
+_P = "/v1/projects/{projectId}"
+_BILLED = frozenset([*((m, f"{_P}/services/{k}") for k in ("combined", "deployment", "build") for m in ("POST", "PUT")),
+                     *(("PATCH", f"{_P}/services/{k}/{{serviceId}}") for k in ("combined", "deployment", "build")),
+                     ("POST", f"{_P}/jobs"), ("PUT", f"{_P}/jobs"), ("PATCH", f"{_P}/jobs/{{jobId}}"),
+                     ("POST", f"{_P}/addons"), ("PUT", f"{_P}/addons"), ("PATCH", f"{_P}/addons/{{addonId}}")])
+
+
+def addon_versions(kind: "AddonType") -> set:
+    """The versions create-addon accepts for a type: ``latest``, each major and major.minor with ``-latest``
+    (``14-latest``, ``14.5-latest``), and each exact version."""
+    return {"latest", *kind.versions, *(f"{v.split('.')[0]}-latest" for v in kind.versions),
+            *(f"{'.'.join(v.split('.')[:2])}-latest" for v in kind.versions)}
+
+
+def check_catalogue(method: str, template: str, body: Any) -> None:
+    """Regions, plans and addon types, versions and bounds as GET /v1/regions, /v1/plans and /v1/addon-types list them.
+    Raises AssertionError naming the field, as the contract checks do."""
+    if not isinstance(body, dict):
+        return
+    where = f"{method} {template}"
+    if (method, template) in (("POST", "/v1/projects"), ("PUT", "/v1/projects"), ("POST", f"{_P}/initialize")):
+        region = body.get("region")
+        if region is not None and region not in REGIONS:
+            raise AssertionError(f"{where}: region={region!r} is not a region of GET /v1/regions ({', '.join(REGIONS)})")
+    if (method, template) in _BILLED and isinstance(body.get("billing"), dict):
+        for field in ("deploymentPlan", "buildPlan"):
+            plan = body["billing"].get(field)
+            if plan is None:
+                continue
+            if plan not in PLAN_CPU:
+                raise AssertionError(f"{where}: billing.{field}={plan!r} is not a plan of GET /v1/plans")
+            if field == "buildPlan" and PLAN_CPU[plan] < BUILD_PLAN_MIN_CPU:
+                raise AssertionError(f"{where}: billing.buildPlan={plan!r} has {PLAN_CPU[plan]:g} vCPU; build plans need "
+                                     f"{BUILD_PLAN_MIN_CPU} or more (nf-compute-400-16 is the default)")
+    if (method, template) in (("POST", f"{_P}/addons"), ("PUT", f"{_P}/addons")) and "type" in body:
+        kind = ADDON_TYPES.get(body["type"])
+        if kind is None:
+            raise AssertionError(f"{where}: type={body['type']!r} is not an addon type of GET /v1/addon-types ({', '.join(ADDON_TYPES)})")
+        valid = addon_versions(kind)
+        if body.get("version") not in valid:
+            raise AssertionError(f"{where}: version={body.get('version')!r} is not a {body['type']} version; use one of {sorted(valid)}")
+        check_addon_bounds(where, kind, body.get("billing"))
+
+
+def check_addon_bounds(where: str, kind: "AddonType", billing: Any) -> None:
+    if not isinstance(billing, dict):
+        return
+    if isinstance(billing.get("storage"), int) and billing["storage"] < kind.min_storage:
+        raise AssertionError(f"{where}: billing.storage={billing['storage']} is below the {kind.min_storage} MB a {kind.name} addon needs")
+    lo, hi = kind.replicas
+    if isinstance(billing.get("replicas"), int) and not lo <= billing["replicas"] <= hi:
+        raise AssertionError(f"{where}: billing.replicas={billing['replicas']} is outside {lo}-{hi}, the {kind.name} limits of GET /v1/addon-types")
 
 
 ADDON_TYPES = {
@@ -57,6 +114,9 @@ class Catalogue:
                 ("GET", "/v1/regions", self.list_regions), ("GET", "/v1/addon-types", self.list_addon_types),
                 ("GET", "/v1/integrations/vcs", lambda req: self.ok({"vcsAccountLinks": VCS_LINKS}))]
 
+    def validate_catalogue(self, route: nf_contract.Route, body: Any) -> None:
+        check_catalogue(route.method, route.plain_template, body)
+
     def get_auth(self, req: Request) -> Response:
         scopes: dict = {"teamScope": set(), "projectScope": set()}
         for method, template in self.served:
@@ -77,6 +137,6 @@ class Catalogue:
         return self.ok({"addonTypes": [
             {"type": t, "name": a.name, "description": f"Managed {a.name}", "versions": a.versions,
              "major": sorted({v.split(".")[0] for v in a.versions}, reverse=True), "features": features,
-             "resources": {"storage": {"min": a.min_storage}, "replicas": {"min": 1, "max": 5}}}
+             "resources": {"storage": {"min": a.min_storage}, "replicas": {"min": a.replicas[0], "max": a.replicas[1]}}}
             for t, a in ADDON_TYPES.items()]})
 

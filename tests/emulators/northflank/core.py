@@ -235,6 +235,7 @@ class Core(_server.Emulator):
         """SDK types, documented rules, and the documented page size limit; AssertionError names the field."""
         route = nf_contract.check(req.method, req.path, req.data, query=req.query)
         nf_contract.check_docs_rules(route, req.data)
+        self.validate_catalogue(route, req.data)
         if route.endpoint.is_paginated:
             for param, hi in (("per_page", 100), ("page", None)):
                 value = req.query.get(param)
@@ -242,6 +243,9 @@ class Core(_server.Emulator):
                     raise AssertionError(f"{req.method} {route.template}: query {param}={value!r} must be an integer"
                                          f" from 1{f' to {hi}' if hi else ''}")
         return route
+
+    def validate_catalogue(self, route: nf_contract.Route, body: Any) -> None:
+        """Regions, plans, addon types: the catalogue mixin checks them (AssertionError naming the field)."""
 
     @staticmethod
     def loggable(body: Any) -> Any:
@@ -254,6 +258,12 @@ class Core(_server.Emulator):
         if isinstance(body.get("importUrl"), str) and "?" in body["importUrl"]:
             body["importUrl"] = body["importUrl"].split("?", 1)[0] + "?********"
         return body
+
+    def contract_violation(self, message: str, status: int = 400) -> HttpError:
+        """For a handler: a violation found only once the state is known (a reference to nothing, a bound of the stored
+        resource) is recorded in the log as ``contract_error``, as ``before()`` records the others; raise the result."""
+        self.log[-1]["contract_error"] = message
+        return HttpError(status, message)
 
     def contract_failure(self, entry: dict, status: int, message: str) -> Response:
         entry["contract_error"] = message

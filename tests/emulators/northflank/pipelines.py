@@ -30,7 +30,10 @@ class Pipelines:
         if not project_id:
             raise HttpError(400, "The Pipeline node has no project context")
         pid = self.projects.get("", project_id)["id"]
-        nf_contract.check_rules(nf_contract.PIPELINE_NODE_RULES, spec, "Pipeline node")
+        nf_contract.check_pipeline_node(spec, "Pipeline node")  # AssertionError fails the node with a 400
+        for i, stage in enumerate(spec.get("stages", [])):
+            if "releaseFlow" in stage:
+                self.check_flow_references(pid, stage["releaseFlow"]["spec"]["spec"], f"Pipeline node: stages[{i}].releaseFlow.spec.spec")
         pl_id = derive_id(spec["name"])
         existing = self.pipelines.find(pid, pl_id)
         record = existing or self.new_record(pl_id, {}, stages={}, flows={})
@@ -86,11 +89,45 @@ class Pipelines:
     def set_release_flow(self, req: Request) -> Response:
         """"Updates a release flow": sets or replaces the stage's flow. The response is undocumented: ``{}``."""
         record, stage = self.pipeline(req), stage_name(req.params["stage"])
+        self.check_flow_references(req.params["projectId"], req.data["spec"], "spec")
         previous = record["flows"].get(stage)
         record["flows"][stage] = self.new_record(stage, copy.deepcopy(req.data))
         if previous:
             record["flows"][stage]["createdAt"] = previous["createdAt"]
         return self.ok({})
+
+    def check_flow_references(self, pid: str, node: Any, path: str) -> None:
+        """The services, jobs and addons a release-flow tree names exist in the project, with the kind the node needs
+        (a build origin is a build or combined service). ``${…}`` references are left for the run. The tree's structure
+        passed ``nf_contract.check_release_flow`` already; a miss is a 400 naming the node, recorded as a contract error."""
+        if not isinstance(node, dict):
+            return
+        kind, spec = node.get("kind"), node.get("spec") or {}
+        wanted = []  # (field, id, store, builder?)
+        if kind == "Release":
+            target, origin = spec.get("target") or {}, spec.get("origin") or {}
+            wanted.append(("spec.target.id", target.get("id"), target.get("type", "service"), False))
+            if spec.get("type") == "build":
+                wanted.append(("spec.origin.id", origin.get("id"), "service", True))
+            elif spec.get("type") == "deployment":
+                wanted.append(("spec.origin.id", origin.get("id"), origin.get("type"), False))
+        elif kind == "JobRun":
+            wanted.append(("spec.jobId", spec.get("jobId"), "job", False))
+        elif kind == "Build":
+            wanted.append(("spec.id", spec.get("id"), spec.get("type"), spec.get("type") == "service"))
+        elif kind in ("AddonBackup", "AddonImport"):
+            wanted.append(("spec.addonId", spec.get("addonId"), "addon", False))
+        stores = {"service": self.services, "job": self.jobs, "addon": self.addons}
+        for field, rid, store, builder in wanted:
+            if not isinstance(rid, str) or "${" in rid or store not in stores:
+                continue
+            record = stores[store].find(pid, rid)
+            if record is None:
+                raise self.contract_violation(f"{path} ({kind}): {field}={rid!r} is no {store} of project {pid!r}")
+            if builder and record.get("serviceType") not in ("build", "combined"):
+                raise self.contract_violation(f"{path} ({kind}): {field}={rid!r} is a {record.get('serviceType')} service, not one that builds")
+        for i, step in enumerate((spec.get("steps") or []) if kind in ("Workflow", "LoopWorkflow") else []):
+            self.check_flow_references(pid, step, f"{path}.spec.steps[{i}]")
 
     def get_release_flow(self, req: Request) -> Response:
         _record, stage, flow, runs_key = self.flow(req)

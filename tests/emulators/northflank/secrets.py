@@ -49,11 +49,15 @@ class SecretGroups:
     def secret_create_view(record: dict) -> dict:
         return {**copy.deepcopy(record["spec"]), "id": record["id"], "createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}
 
-    def secret_view(self, pid: str, record: dict, linked: bool) -> dict:
-        """GetSecretResponse; ``linked`` adds the values of linked addon keys under their aliases (or NF_<ADDON>_<KEY>)."""
+    def secret_view(self, pid: str, record: dict, show: str = "this") -> dict:
+        """GetSecretResponse. ``show`` as https://northflank.com/docs/v1/api/secrets/get-secret documents it: ``this``, the
+        group's own secrets; ``inherited``, only the values of linked addon keys, under their aliases (or NF_<ADDON>_<KEY>);
+        ``all`` (the default of the API), both."""
         spec = record["spec"]
-        secrets = {"variables": dict(spec.get("secrets", {}).get("variables", {})), "files": dict(spec.get("secrets", {}).get("files", {}))}
-        if linked:
+        own = show in ("this", "all")
+        secrets = {"variables": dict(spec.get("secrets", {}).get("variables", {})) if own else {},
+                   "files": dict(spec.get("secrets", {}).get("files", {})) if own else {}}
+        if show in ("inherited", "all"):
             for dep in self.linked_addons(pid, spec):
                 values = self.addon_values(pid, dep["addonId"])
                 for key in dep["keys"]:
@@ -70,18 +74,19 @@ class SecretGroups:
 
     @staticmethod
     def default_key(addon_id: str, key: str) -> str:
-        return f"NF_{addon_id.upper().replace('-', '_')}_{key}"
+        """As update-secret-addon-link's example shows it: ``NF_EXAMPLE-ADDON_USERNAME`` (hyphens kept)."""
+        return f"NF_{addon_id.upper()}_{key}"
 
     def secret(self, req: Request) -> dict:
         return self.secrets.get(self.project(req)["id"], req.params["secretId"])
 
     def list_secrets(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        return self.page(req, [{k: v for k, v in self.secret_view(pid, r, False).items() if k not in ("secrets", "createdAt", "updatedAt")}
+        return self.page(req, [{k: v for k, v in self.secret_view(pid, r).items() if k not in ("secrets", "createdAt", "updatedAt")}
                                for r in self.secrets.all(pid)], "secrets")
 
     def get_secret(self, req: Request) -> Response:
-        return self.ok(self.secret_view(req.params["projectId"], self.secret(req), req.query.get("show") in ("inherited", "all")))
+        return self.ok(self.secret_view(req.params["projectId"], self.secret(req), req.query.get("show") or "all"))
 
     def get_secret_details(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.secret(req)
@@ -90,7 +95,7 @@ class SecretGroups:
             addon, values = self.addons.get(pid, dep["addonId"]), self.addon_values(pid, dep["addonId"])
             addon_secrets.append({"id": addon["id"], "name": addon["spec"]["name"], "addonType": addon["spec"]["type"],
                                   "version": self.addon_version(addon), "variables": {k["keyName"]: values[k["keyName"]] for k in dep["keys"]}})
-        return self.ok({**self.secret_view(pid, record, False), "addonSecrets": addon_secrets})
+        return self.ok({**self.secret_view(pid, record), "addonSecrets": addon_secrets})
 
     def patch_secret(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.secret(req)

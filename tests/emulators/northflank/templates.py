@@ -120,6 +120,8 @@ class Templates:
             data = self.execute_resource(kind, self.resolve(node.get("spec", {}), args, refs, pipeline=kind == "Pipeline"), context)
         except (HttpError, AssertionError) as exc:
             status, message = (exc.status, exc.message) if isinstance(exc, HttpError) else (400, str(exc))
+            if isinstance(exc, AssertionError):  # a node that breaks the contract is a request that does
+                self.log[-1]["contract_error"] = f"{kind} node: {message}"
             node["response"] = {"status": "failure", "error": {"code": status, "message": message}}
             return False
         node["response"] = {"status": "success", "data": data}
