@@ -244,7 +244,7 @@ class Core(_server.Emulator):
                                          f" from 1{f' to {hi}' if hi else ''}")
         return route
 
-    def validate_catalogue(self, route: nf_contract.Route, body: Any) -> None:
+    def validate_catalogue(self, route: nf_contract.Route, body: Any) -> None:  # pylint: disable=unused-argument
         """Regions, plans, addon types: the catalogue mixin checks them (AssertionError naming the field)."""
 
     @staticmethod
