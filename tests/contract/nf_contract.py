@@ -308,7 +308,6 @@ def check_rules(rules: list, body: Any, where: str) -> None:
                 raise AssertionError(f"{where}: {path}={v!r} violates the documented rule {rx} with length {lo}-{hi}")
 
 
-
 # -- documented rules a pattern cannot express --------------------------------------------------
 def _fail(where: str, path: str, message: str) -> None:
     raise AssertionError(f"{where}: {path}{'' if message.startswith('=') else ' '}{message}")

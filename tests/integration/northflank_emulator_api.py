@@ -234,4 +234,3 @@ def pipeline_template(name: str, stages: list) -> dict:
     node = {"kind": "Pipeline", "ref": "pipeline", "spec": {"name": "acme-pipeline", "projectId": "acme-web", "stages": stages}}
     return {"name": name, "apiVersion": "v1.2", "options": {"autorun": False, "runOnCreation": True},
             "spec": {"kind": "Workflow", "spec": {"type": "sequential", "context": {"projectId": "acme-web"}, "steps": [node]}}}
-

@@ -129,7 +129,6 @@ def test_every_validated_example_request_is_accepted(api, northflank):
     assert not [e for e in logged(northflank) if e.get("response_error")]
 
 
-
 # -- pagination, rate limits, faults, state -------------------------------------------------------------------
 def test_cursor_pagination_over_more_than_100_items(api):
     for i in range(120):

@@ -41,4 +41,3 @@ def test_a_linked_subdomain_is_listed_on_the_service_port(api):
     assert api.data("GET", "/v1/projects/acme-web/services/acme-web-web")["ports"][0]["domains"] == ["www.acme.com"]
     api.data("DELETE", assign)
     assert api.data("GET", "/v1/projects/acme-web/services/acme-web-web")["ports"][0]["domains"] == []
-

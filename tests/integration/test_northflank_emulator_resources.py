@@ -167,5 +167,3 @@ def test_secret_group_shows_linked_addon_keys_only_when_asked(api):
     variables = api.data("GET", "/v1/projects/acme-web/secrets/env?show=all")["secrets"]["variables"]
     assert variables["DATABASE_URL"].startswith("postgresql://") and "NF_ACME-WEB-DB_HOST" in variables
     assert api.data("GET", "/v1/projects/acme-web/secrets/env/addons/acme-web-db")["linked"] is True
-
-

@@ -10,7 +10,6 @@ import pytest
 from tests.integration.northflank_emulator_api import BUILD_SERVICE, DEPLOYMENT_SERVICE, pipeline_template, project
 
 
-
 def test_a_template_with_a_pipeline_node_creates_the_pipeline_and_its_flows(api):
     project(api)
     api.data("PUT", "/v1/projects/acme-web/services/build", BUILD_SERVICE)
@@ -89,5 +88,3 @@ def test_release_flows_are_set_read_and_run(api):
     api.data("POST", f"{flows}/staging", {"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": [release]}}})
     run = api.data("POST", f"{flows}/staging/runs", {})
     assert api.poll(f"{flows}/staging/runs/{run['id']}", "status", "failure") == ["failure"]
-
-

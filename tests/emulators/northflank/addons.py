@@ -237,4 +237,3 @@ class Addons:
 
     def list_addon_restores(self, req: Request) -> Response:
         return self.page(req, self.restore_views(req, None), "restores")
-

@@ -139,4 +139,3 @@ class Catalogue:
              "major": sorted({v.split(".")[0] for v in a.versions}, reverse=True), "features": features,
              "resources": {"storage": {"min": a.min_storage}, "replicas": {"min": a.replicas[0], "max": a.replicas[1]}}}
             for t, a in ADDON_TYPES.items()]})
-

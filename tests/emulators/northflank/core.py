@@ -379,4 +379,3 @@ class Core(_server.Emulator):
             return {"id": spec["clusterId"], "name": spec["clusterId"]}
         region = spec.get("region", "unassigned")
         return {"id": f"nf-{region}", "name": f"Northflank {region}"}
-

@@ -129,4 +129,3 @@ class Domains:
                 if host in port.get("domains", []):
                     port["domains"].remove(host)
                     service["updatedAt"] = now_iso()
-

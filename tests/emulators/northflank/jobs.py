@@ -96,4 +96,3 @@ class Jobs:
 
     def get_job_run(self, req: Request) -> Response:
         return self.ok(self.job_run_view(self.job_runs.get(f"{req.params['projectId']}/{self.job(req)['id']}", req.params["runId"])))
-

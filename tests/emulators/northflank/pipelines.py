@@ -177,4 +177,3 @@ class Pipelines:
     def get_release_flow_run(self, req: Request) -> Response:
         *_flow, runs_key = self.flow(req)
         return self.ok(self.flow_run_view(self.advance(self.flow_runs.get(runs_key, req.params["runId"]))))
-

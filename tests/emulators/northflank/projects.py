@@ -78,4 +78,3 @@ class Projects:
                 store.drop(parent)
         self.projects.remove("", pid)
         return self.ok({})
-

@@ -127,4 +127,3 @@ class SecretGroups:
         record["spec"]["addonDependencies"] = deps + [{"addonId": addon_id, "keys": req.data["keys"]}]
         record["updatedAt"] = now_iso()
         return self.ok({"keys": self.secret_link_keys(record, addon_id)})
-

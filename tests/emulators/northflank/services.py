@@ -140,4 +140,3 @@ class Services:
     def get_build(self, req: Request) -> Response:
         parent = f"{req.params['projectId']}/{self.service(req)['id']}"
         return self.ok(self.build_view(self.advance(self.builds.get(parent, req.params["buildId"]))))
-

@@ -170,4 +170,3 @@ class Templates:
         if whole:  # a whole-string reference keeps its type (an int stays an int)
             return lookup(whole)
         return REFERENCE.sub(lambda m: str(lookup(m)), value)
-

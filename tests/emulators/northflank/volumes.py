@@ -45,4 +45,3 @@ class Volumes:
     def delete_volume(self, req: Request) -> Response:
         self.volumes.remove(self.project(req)["id"], req.params["volumeId"])
         return self.ok({})
-
