@@ -6,7 +6,8 @@ import pytest
 
 import sys
 
-from tests.helpers import COLLECTIONS, EmulatorProcess, ensure_collection_link
+from tests.helpers import COLLECTIONS, EmulatorProcess, contract_violations, ensure_collection_link
+from tests.integration.northflank_emulator_api import Api
 
 # Unit tests import the collection as Ansible does: ansible_collections.herokumigrate.northflank.
 ensure_collection_link()
@@ -33,6 +34,13 @@ def northflank(northflank_server, request):
     yield northflank_server
     if request.node.get_closest_marker("contract_violations_expected"):
         return
-    violations = [e for e in northflank_server.requests()["requests"] if e.get("contract_error")]
-    assert not violations, "requests that break the Northflank API contract:\n" + "\n".join(
-        f"{e['method']} {e['path']}: {e['contract_error']}" for e in violations)
+    violations = contract_violations(northflank_server)
+    assert not violations, "requests that break the Northflank API contract:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def api(northflank):
+    """A clean Northflank emulator (empty state, full rate budget) and a client for it."""
+    northflank.admin("PUT", "/_admin/state", {})
+    northflank.admin("POST", "/_admin/rate-limit", {"budget": 1000, "window_seconds": 3600})
+    return Api(northflank)

@@ -77,6 +77,11 @@ class EmulatorProcess:
                 stream.close()
 
 
+def contract_violations(server: "EmulatorProcess") -> list:
+    """The requests a Northflank emulator refused as breaking the API contract, as ``METHOD path: why`` lines."""
+    return [f"{e['method']} {e['path']}: {e['contract_error']}" for e in server.requests()["requests"] if e.get("contract_error")]
+
+
 def run_playbook(playbook: str, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run ansible-playbook with the collection on its path; returns the completed process."""
     ensure_collection_link()

@@ -86,7 +86,7 @@ credentials:
   returned: when O(credentials=true) and the addon exists
   type: dict
   sample:
-    secrets: {USERNAME: "********", PASSWORD: "********"}
+    secrets: {username: "********", password: "********"}
     envs: {HOST: primary.acme-web-db.addon.code.run, PORT: "5432", POSTGRES_URI: "********"}
 api_requests:
   description: Requests sent to the Northflank API by this task, per method and route.

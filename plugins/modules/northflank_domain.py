@@ -49,6 +49,7 @@ options:
       name:
         description:
           - The subdomain, for example V(www), V(@) for the domain itself (apex) or V(*) for a wildcard.
+          - Compared and sent in lower case, as O(domain) is (Northflank accepts lower-case subdomain names only).
         type: str
         required: true
       service:
@@ -224,6 +225,8 @@ class Domain(NorthflankModule):
 
     def validate(self):
         params = self.params
+        for sub in params["subdomains"]:  # DNS names are case-insensitive, Northflank's subdomain pattern is lower case
+            sub["name"] = sub["name"].strip().lower()
         if params["poll_interval"] < 1:
             return "poll_interval must be at least 1 second"
         names = [s["name"] for s in params["subdomains"]]

@@ -135,6 +135,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     GROUP_NAME, NorthflankResource, check_name, derive_id)
 
@@ -154,7 +155,14 @@ class SecretGroup(NorthflankResource):
         return check_name(self.params["name"], "secret group", pattern=GROUP_NAME, max_len=100)
 
     def read(self):
-        return self.client.get_or_none(SECRET, project=self.params["project"], secret=derive_id(self.params["name"]))
+        # Without ``show``, the GET adds the linked addons' values to secrets.variables; ``show=this`` answers only the
+        # group's own, which is what the task sets and compares (https://northflank.com/docs/v1/api/secrets/get-secret).
+        try:
+            return self.client.get(SECRET, query=dict(show="this"), project=self.params["project"], secret=derive_id(self.params["name"]))
+        except NorthflankError as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def desired(self):
         params = self.params

@@ -1,6 +1,6 @@
 """Heroku Platform API contract: every response body must validate against Heroku's published JSON
-hyper-schema (``/work/shared/reference/heroku/platform-api-schema.json``, the ``version=3`` variant;
-a copy of the path can be given with ``HEROKU_SCHEMA``).
+hyper-schema (``tests/contract/schemas/heroku-platform-api-v3.json``, the ``version=3`` variant; its provenance and
+licence are in ``tests/contract/schemas/README.md``; another copy can be given with ``HEROKU_SCHEMA``).
 
 A route such as ``GET /apps/{app}/domains/{domain}`` is matched to the schema link with the same href
 shape (``/apps/{(#/definitions/app/definitions/identity)}/domains/{(...)}``) and the body is checked
@@ -12,10 +12,10 @@ applied first:
 - formats: ``uuid``, ``email`` and ``date-time`` are checked. ``uri`` is not: the schema itself puts
   it on bare hostnames (``domain.hostname``).
 
-The schema cannot express the shapes that request headers select (BEHAVIOUR.md §1), so those are
+The schema cannot express the shapes that request headers select (as the Heroku CLI sends them; see ``docs/emulators.md``), so those are
 modelled here as *extras* (see ``EXTRAS``): e.g. ``Accept-Inclusion: config_vars`` adds the
 attachment's ``config_vars``, typed with the schema's own definitions. Error bodies have no schema
-definition; ``ERROR_SCHEMA`` follows BEHAVIOUR.md §5.
+definition; ``ERROR_SCHEMA`` follows https://devcenter.heroku.com/articles/platform-api-reference#errors.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from urllib.parse import unquote
 
 import jsonschema
 
-SCHEMA_PATH = os.environ.get("HEROKU_SCHEMA", "/work/shared/reference/heroku/platform-api-schema.json")
+SCHEMA_PATH = os.environ.get("HEROKU_SCHEMA", os.path.join(os.path.dirname(__file__), "schemas", "heroku-platform-api-v3.json"))
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 PLACEHOLDER = re.compile(r"\{([^}]*)\}")
@@ -46,7 +46,7 @@ ERROR_SCHEMA = {
 }
 
 # Heroku Scheduler's Dashboard API (particleboard) is not in the Platform API schema: its job list as
-# BEHAVIOUR.md §9 describes it (JSON:API; every 10 min at 0, hourly at a multiple of 10, daily at a multiple of 30 minutes).
+# docs/emulators.md describes it (JSON:API; every 10 min at 0, hourly at a multiple of 10, daily at a multiple of 30 minutes).
 SCHEDULER_JOBS_SCHEMA = {
     "type": "object", "required": ["data"], "additionalProperties": False,
     "properties": {"data": {"type": "array", "items": {

@@ -7,7 +7,7 @@ Three surfaces on one port, as three hosts on Heroku:
   (``RateLimit-Remaining``, 429 ``rate_limit``). Every route is a link of ``platform-api-schema.json``
   (checked at start-up) and every JSON answer is validated against it: a violation becomes a 500 and
   ``response_error`` on the request's log entry;
-- Heroku Scheduler's Dashboard API (particleboard.heroku.com) at ``/particleboard`` (BEHAVIOUR.md §9);
+- Heroku Scheduler's Dashboard API (particleboard.heroku.com) at ``/particleboard`` (docs/emulators.md);
 - Heroku Git (git.heroku.com) at ``/git/<app>.git``: smart HTTP, basic auth with the API key as password.
 
 Writes (the cut-over's freeze and restore, behind the collection's opt-in): ``PATCH /apps/{app}`` (maintenance only),
@@ -49,7 +49,7 @@ RANGE_ALIASES = {"started_at": "created_at"}
 ERROR_IDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 406: "not_acceptable", 409: "conflict",
              416: "requested_range_not_satisfiable", 422: "invalid_params", 429: "rate_limit", 500: "internal_server_error",
              502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
-# `resource` of a 404 where Heroku's spelling is known (BEHAVIOUR.md §5); otherwise the path parameter's name.
+# `resource` of a 404 where Heroku's spelling is known (docs/emulators.md, Heroku "Errors"); otherwise the path parameter's name.
 RESOURCES = {"attachment": "add_on attachment"}
 NOT_ACCEPTABLE = ("Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`. "
                   "(This emulator serves the version=3 variant only.)")
@@ -177,7 +177,7 @@ class HerokuEmulator(Emulator):
         self.addon_routes()
         self.pipeline_routes()
         self.platform_routes()
-        # not the Platform API: other hosts on Heroku, with their own auth (BEHAVIOUR.md §8, §9)
+        # not the Platform API: other hosts on Heroku, with their own auth (docs/emulators.md)
         self.route("GET", "/particleboard/apps/{app_id}/jobs", self.scheduler_jobs)
         self.route("GET", "/git/{repo}.git/info/refs", self.git_request)
         self.route("POST", "/git/{repo}.git/git-upload-pack", self.git_request)
@@ -324,7 +324,7 @@ class HerokuEmulator(Emulator):
     def by_id(self, key: str, item_id: str) -> dict:
         return next(item for item in self.state[key] if item["id"] == item_id)
 
-    # -- header-selected shapes (BEHAVIOUR.md §1) ------------------------------------------------
+    # -- header-selected shapes (Accept-Inclusion, Accept-Expansion) ------------------------------------------------
     def attachment_view(self, req: Request, page: list) -> list:
         extras = request_extras(req.headers) & {"config_vars", "addon:plan"}
         if not extras:
@@ -367,7 +367,7 @@ class HerokuEmulator(Emulator):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     def update_app(self, req: Request) -> dict:
-        """Maintenance mode (DESIGN.md: explicit opt-in). Renames and stack changes are not the collection's business."""
+        """Maintenance mode (the collection's one explicit opt-in write, see docs/cutover.md). Renames and stack changes are not the collection's business."""
         app = self.app(req)
         body = self.write_body(req, "/apps/{app}")
         if set(body) != {"maintenance"}:
@@ -514,7 +514,7 @@ class HerokuEmulator(Emulator):
 
     # -- scheduler and Git ---------------------------------------------------------------------------
     def scheduler_jobs(self, req: Request) -> Response:
-        # particleboard takes the app's uuid only (BEHAVIOUR.md §6)
+        # particleboard takes the app's uuid only (docs/emulators.md)
         app = next((a for a in self.state["apps"] if a["id"] == req.params["app_id"]), None)
         if app is None:
             return self.jsonapi_error(404, "Not Found")

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.emulators.northflank_pg import find_bin, split_password
+from tests.emulators.northflank.pg import find_bin, split_password
 from tests.helpers import ROOT
 
 SUPERUSER = "postgres"

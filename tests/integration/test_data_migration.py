@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.emulators.northflank import NorthflankEmulator
-from tests.emulators.northflank_pg import scrub, secrets_of, split_password
+from tests.emulators.northflank.pg import scrub, secrets_of, split_password
 from tests.helpers import EmulatorProcess, run_playbook
 from tests.integration.postgres import free_port, postgres_server  # noqa: F401 - the fixture  # pylint: disable=unused-import
 

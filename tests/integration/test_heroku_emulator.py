@@ -1,6 +1,6 @@
 """The Heroku emulator as a real process: every route over every fixture validates against Heroku's
 published schema (checked here independently of the emulator's own check), and the behaviour
-BEHAVIOUR.md describes: Accept, auth, errors, identities, ranges, rate limit, inclusions, Git, scheduler."""
+docs/emulators.md describes: Accept, auth, errors, identities, ranges, rate limit, inclusions, Git, scheduler."""
 
 from __future__ import annotations
 
@@ -239,7 +239,7 @@ def test_not_found_bodies(heroku):
     assert api.get("/apps/no-such-app").json() == {"id": "not_found", "message": "Couldn't find that app.", "resource": "app"}
     body = api.get("/apps/northwind-shop/formation/clock").json()
     assert body["message"] == "Couldn't find that process type (clock)." and body["id"] == "not_found"
-    # pipeline couplings take the pipeline id, not its name (BEHAVIOUR.md §6)
+    # pipeline couplings take the pipeline id, not its name (docs/emulators.md)
     assert api.get("/pipelines/northwind-api/pipeline-couplings").status_code == 404
     assert api.get("/pipelines/northwind-api").status_code == 200
     unknown = api.get("/apps/northwind-shop/dyno-count")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, EmulatorProcess, run_playbook
+from tests.helpers import ROOT, EmulatorProcess, contract_violations, run_playbook
 
 ACCOUNT = ROOT / "tests" / "emulators" / "fixtures" / "account.yml"
 PLAYBOOK = Path(__file__).parent / "targets" / "heroku_git_mirror" / "main.yml"
@@ -243,9 +243,16 @@ def migrated(heroku, tmp_path_factory):
             reports[name + ".md"] = (report_dir / "report.md").read_text()
             if name == "plan":
                 reports["after plan"] = refs(targets / "old-blog.git")
+        violations = contract_violations(northflank)
     finally:
         northflank.stop()
-    return dict(runs=runs, reports=reports, targets=targets, source=clone(heroku, "old-blog", work / "old-blog-source.git"))
+    return dict(runs=runs, reports=reports, targets=targets, source=clone(heroku, "old-blog", work / "old-blog-source.git"),
+                violations=violations)
+
+
+def test_every_request_to_northflank_kept_the_api_contract(migrated):
+    """As the ``northflank`` fixture of tests/conftest.py asserts for the tests that use it."""
+    assert not migrated["violations"], "requests that break the Northflank API contract:\n" + "\n".join(migrated["violations"])
 
 
 def mirror_line(report, unit):

@@ -1,7 +1,7 @@
 """The shapes of Northflank's untyped specs (templates, the Pipeline node, release flows).
 
 Each expected value is written out in full so that a change of shape shows up here first; the
-section of reference/northflank/TEMPLATES.md it follows is named in each test."""
+Northflank page (or docs/assumptions.md section) it follows is named in each test."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ STAGES = {
 
 
 def test_stage_forms_lower_on_paths_capitalised_in_templates():
-    # TEMPLATES.md §4.1 (enum Development|Staging|Production), §6.2 (lower case on the path).
+    # docs/assumptions.md (enum Development|Staging|Production), https://northflank.com/docs/v1/api/pipelines/get-release-flow (lower case on the path).
     assert ns.stage_label("development") == "Development"
     assert ns.stage_label("PRODUCTION") == "Production"
     assert ns.stage_key("Staging") == "staging"
@@ -25,7 +25,7 @@ def test_stage_forms_lower_on_paths_capitalised_in_templates():
 
 
 def test_pipeline_node_nests_members_per_stage_in_stage_order():
-    # TEMPLATES.md §4.1 / §4.2: spec.stages[] = {name, nfObjects[{id, type}]}, projectId on the node.
+    # docs/assumptions.md: spec.stages[] = {name, nfObjects[{id, type}]}, projectId on the node.
     node = ns.pipeline_node("acme", "acme-proj", STAGES, description="Heroku pipeline acme")
     assert node == {
         "kind": "Pipeline",
@@ -54,7 +54,7 @@ def test_pipeline_node_writes_no_release_flow_and_no_description_when_unset():
 
 
 def test_pipeline_template_create_and_update_bodies():
-    # TEMPLATES.md §1.1 (envelope), §1.2 (root Workflow), §1.3 (project context), §7 (runOnCreation).
+    # https://northflank.com/docs/v1/api/templates/create-template (envelope, root Workflow, project context, runOnCreation).
     create = ns.pipeline_template(
         "pipeline-acme-proj-acme",
         "acme",
@@ -114,7 +114,7 @@ def test_find_nodes_and_template_manages():
 
 
 def test_pipeline_members_reads_the_flat_get_shape():
-    # TEMPLATES.md §4.5: GET returns nfObjects[{id, type, stage}] (capitalised stage).
+    # docs/assumptions.md: GET returns nfObjects[{id, type, stage}] (capitalised stage).
     got = ns.pipeline_members({"name": "acme", "nfObjects": [
         {"id": "web-dev", "type": "service", "stage": "Development"},
         {"id": "db", "type": "addon", "stage": "Production"},
@@ -139,7 +139,7 @@ def test_pipeline_members_also_reads_the_nested_write_shape_once():
 
 
 def test_run_concluded_and_failed_nodes():
-    # TEMPLATES.md §7.2 (statuses, concluded), §7.3 (per-node response with error).
+    # https://northflank.com/docs/v1/api/templates/get-template-run (statuses, concluded, per-node response with error).
     assert ns.run_concluded({"status": "success", "concluded": True})
     assert ns.run_concluded({"status": "failure"})
     assert not ns.run_concluded({"status": "running", "concluded": False})
@@ -182,7 +182,7 @@ def test_failed_nodes_name_what_a_release_or_job_run_acts_on():
 
 
 def test_build_release_flow_deploys_latest_build_to_each_target():
-    # TEMPLATES.md §5.2 (Release type build, origin {id, branch, build}), §5.3 first example.
+    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type build, origin {id, branch, build}), its first example.
     spec = ns.build_release_flow("acme-builder", "main", [{"id": "web-dev"}, {"id": "cron-dev", "type": "job"}])
     assert spec == {
         "kind": "Workflow",
@@ -211,7 +211,8 @@ def test_build_release_flow_deploys_latest_build_to_each_target():
 
 
 def test_build_release_flow_runs_the_release_phase_job_first():
-    # TEMPLATES.md §5.3 second example: Release to the job (running) -> JobRun (success) -> services.
+    # https://northflank.com/docs/v1/application/release/configure-a-release-flow, its second example:
+    # Release to the job (running) -> JobRun (success) -> services.
     spec = ns.build_release_flow("b", "main", [{"id": "web"}], release_phase={"job": "rel"})
     assert spec["spec"]["steps"] == [
         {"kind": "Release", "spec": {"type": "build", "origin": {"id": "b", "branch": "main", "build": "latest"},
@@ -223,7 +224,7 @@ def test_build_release_flow_runs_the_release_phase_job_first():
 
 
 def test_promote_release_flow_promotes_from_the_previous_stage():
-    # TEMPLATES.md §5.2 (Release type deployment, origin {id, type}), §5.3 second example.
+    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type deployment, origin {id, type}), its second example.
     spec = ns.promote_release_flow(
         [{"id": "web-stg", "origin": "web-dev"}], release_phase={"job": "rel-stg", "origin": "rel-dev"}
     )
@@ -238,7 +239,8 @@ def test_promote_release_flow_promotes_from_the_previous_stage():
 
 
 def test_release_flow_body_and_view():
-    # TEMPLATES.md §6.1 (update body), §6.2 (GET adds stage, status, paused, concurrencyPolicy...).
+    # https://northflank.com/docs/v1/api/pipelines/update-release-flow (update body),
+    # https://northflank.com/docs/v1/api/pipelines/get-release-flow (GET adds stage, status, paused, concurrencyPolicy...).
     spec = ns.build_release_flow("b", "main", [{"id": "web"}])
     body = ns.release_flow_body(spec, triggers=[], arguments={"A": "1"}, concurrency_policy="queue", paused=False)
     assert body == {"apiVersion": "v1.2", "spec": spec, "triggers": [], "arguments": {"A": "1"},
