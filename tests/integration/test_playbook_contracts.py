@@ -4,7 +4,8 @@
 - ``--limit`` (AWX's Limit) still writes the report, for the units in the limit, and a failed unit fails the run after it;
 - ``serial`` and ``strategy: free`` still give one report with every unit;
 - an inventory that cannot read Heroku, an inventory without units, missing or refused credentials and ``--tags`` fail the
-  run, naming the cause, before any unit is read from Heroku.
+  run, naming the cause, before any unit is read from Heroku;
+- the single_dyno, multi_dyno and pipeline roles read the scenario from discovery and refuse another before planning.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def servers():
 
 @pytest.fixture
 def run(servers, tmp_path, monkeypatch):
-    """``run(playbook, *args, env=..., inventory=...)``: the playbook against the emulators, from clean logs; returns the
-    completed process, the report (None when none was written) and both logs. ``env`` entries set to None are unset."""
+    """``run(playbook, *args, env=..., inventory=...)``: a shipped playbook (by name) or a playbook file, against the emulators,
+    from clean logs; returns the completed process, the report (None when none was written) and both logs. ``env`` entries
+    set to None are unset."""
     heroku, northflank = servers
 
     def _run(playbook, *args, env=None, inventory=INVENTORY):
@@ -46,7 +48,8 @@ def run(servers, tmp_path, monkeypatch):
         heroku.clear_log()
         northflank.clear_log()
         report = tmp_path / "report"
-        result = run_playbook("playbooks/%s.yml" % playbook, full, "-i", str(inventory), "-e", "herokumigrate_report_dir=%s" % report,
+        path = playbook if playbook.endswith(".yml") else "playbooks/%s.yml" % playbook
+        result = run_playbook(path, full, "-i", str(inventory), "-e", "herokumigrate_report_dir=%s" % report,
                               *args, check=False)
         data = json.loads((report / "report.json").read_text()) if (report / "report.json").exists() else None
         return result, data, heroku.requests(), northflank.requests()
@@ -151,3 +154,40 @@ def test_tags_are_refused_with_the_reason(run):
     assert result.returncode != 0
     assert "offer no tags" in result.stdout, output(result)
     assert report is None and nf_log["total"] == 0
+
+
+FACE = """
+- name: One app through a scenario role
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Migrate
+      ansible.builtin.include_role:
+        name: herokumigrate.northflank.{role}
+      vars:
+        herokumigrate_app: northwind-hello
+    - name: Keep the record
+      ansible.builtin.copy:
+        content: "{{{{ herokumigrate_record | to_json }}}}"
+        dest: {record}
+        mode: "0644"
+      check_mode: false
+"""
+
+
+@pytest.mark.parametrize("role", ["single_dyno", "multi_dyno"])
+def test_the_scenario_roles_read_the_scenario_from_discovery(run, tmp_path, role):
+    """northwind-hello runs one process type: single_dyno plans it; multi_dyno refuses it before anything is planned,
+    naming the role to use."""
+    playbook, record = tmp_path / "face.yml", tmp_path / "record.json"
+    playbook.write_text(FACE.format(role=role, record=record))
+    extra = json.dumps({"herokumigrate_repository_default": REPOSITORY})
+    result, _, _, nf_log = run(str(playbook), "--check", "-e", extra)
+    assert nf_log["writes"] == 0
+    if role == "single_dyno":
+        assert result.returncode == 0, output(result)
+        assert json.loads(record.read_text())["status"] == "planned"
+    else:
+        assert result.returncode != 0 and not record.exists()
+        assert "northwind-hello is a single_dyno unit, not multi_dyno: use the herokumigrate.northflank.single_dyno role" in result.stdout
+        assert nf_log["total"] == 0
