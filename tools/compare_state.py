@@ -42,8 +42,11 @@ def differences(left, right, path="") -> list:
     return [] if left == right else [(path or "/", left, right)]
 
 
+def load(path: Path):
+    return normalise(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
 def compare(left_file: Path, right_file: Path) -> list:
-    load = lambda p: normalise(json.loads(Path(p).read_text(encoding="utf-8")))  # noqa: E731
     return differences(load(left_file), load(right_file))
 
 
