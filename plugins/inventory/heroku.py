@@ -112,7 +112,8 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_di
 
 SCENARIO_GROUPS = ("single_dyno", "multi_dyno", "pipeline", "unsupported")
 # The host (in its group) that carries the reason when Heroku cannot be read, in a variable: see InventoryModule._unreadable.
-ERROR_HOST, ERROR_GROUP, ERROR_VAR = "heroku-inventory-error", "heroku_inventory_error", "heroku_inventory_error"
+ERROR_HOST = "heroku-inventory-error"
+ERROR_GROUP = ERROR_VAR = "heroku_inventory_error"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -52,7 +53,7 @@ def run(servers, tmp_path, monkeypatch):
         result = run_playbook(path, full, "-i", str(inventory), "-e", "herokumigrate_report_dir=%s" % report,
                               *args, check=False)
         data = json.loads((report / "report.json").read_text()) if (report / "report.json").exists() else None
-        return result, data, heroku.requests(), northflank.requests()
+        return SimpleNamespace(result=result, report=data, heroku_log=heroku.requests(), nf_log=northflank.requests())
 
     return _run
 
@@ -62,21 +63,21 @@ def output(result):
 
 
 def test_migrate_with_check_writes_nothing_and_reports_a_plan(run, tmp_path):
-    result, report, heroku_log, nf_log = run("migrate", "--check", "--diff")
-    assert result.returncode == 0, output(result)
-    assert nf_log["total"] > 0 and nf_log["writes"] == 0
-    assert heroku_log["writes"] == 0
-    assert report["mode"] == "plan" and {u["mode"] for u in report["units"]} == {"plan"}
-    assert {u["status"] for u in report["units"]} == {"planned", "unsupported"}
-    assert all(r["action"].startswith("would ") or r["action"] == "unchanged" for u in report["units"] for r in u["resources"])
+    ran = run("migrate", "--check", "--diff")
+    assert ran.result.returncode == 0, output(ran.result)
+    assert ran.nf_log["total"] > 0 and ran.nf_log["writes"] == 0
+    assert ran.heroku_log["writes"] == 0
+    assert ran.report["mode"] == "plan" and {u["mode"] for u in ran.report["units"]} == {"plan"}
+    assert {u["status"] for u in ran.report["units"]} == {"planned", "unsupported"}
+    assert all(r["action"].startswith("would ") or r["action"] == "unchanged" for u in ran.report["units"] for r in u["resources"])
     assert "This is a plan" in (tmp_path / "report" / "report.md").read_text()
 
 
 def test_limit_reports_the_units_in_the_limit_with_serial_batches(run):
-    result, report, _, nf_log = run("plan", "--limit", "northwind-hello,northwind-shop", "-e", "herokumigrate_serial=1")
-    assert result.returncode == 0, output(result)
-    assert sorted(u["unit"] for u in report["units"]) == ["northwind-hello", "northwind-shop"]
-    assert report["missing"] == [] and nf_log["writes"] == 0
+    ran = run("plan", "--limit", "northwind-hello,northwind-shop", "-e", "herokumigrate_serial=1")
+    assert ran.result.returncode == 0, output(ran.result)
+    assert sorted(u["unit"] for u in ran.report["units"]) == ["northwind-hello", "northwind-shop"]
+    assert ran.report["missing"] == [] and ran.nf_log["writes"] == 0
 
 
 def test_a_failed_unit_fails_the_run_after_the_report_also_with_strategy_free(run):
@@ -84,22 +85,21 @@ def test_a_failed_unit_fails_the_run_after_the_report_also_with_strategy_free(ru
     both; the run fails, naming the failed unit and the setting to change."""
     extra = json.dumps({"herokumigrate_repository_default": {}, "herokumigrate_repositories": {
         "northwind-shop": {k: v.replace("{app}", "northwind-shop") for k, v in REPOSITORY.items()}}})
-    result, report, _, nf_log = run("migrate", "--limit", "northwind-hello,northwind-shop", "-e", extra,
-                                    env={"ANSIBLE_STRATEGY": "free"})
-    assert result.returncode != 0
-    units = {u["unit"]: u for u in report["units"]}
+    ran = run("migrate", "--limit", "northwind-hello,northwind-shop", "-e", extra, env={"ANSIBLE_STRATEGY": "free"})
+    assert ran.result.returncode != 0
+    units = {u["unit"]: u for u in ran.report["units"]}
     assert set(units) == {"northwind-hello", "northwind-shop"}
     assert units["northwind-hello"]["status"] == "failed" and "herokumigrate_repositories" in units["northwind-hello"]["skipped"][0]["why"]
     assert units["northwind-shop"]["status"] == "migrated"
-    assert "northwind-hello failed" in result.stdout and "Traceback" not in output(result)
-    assert nf_log["writes"] > 0 and not [e for e in nf_log["requests"] if "northwind-hello" in e["path"]]
+    assert "northwind-hello failed" in ran.result.stdout and "Traceback" not in output(ran.result)
+    assert ran.nf_log["writes"] > 0 and not [e for e in ran.nf_log["requests"] if "northwind-hello" in e["path"]]
 
 
 def test_no_heroku_key_fails_the_run_naming_it(run):
-    result, report, heroku_log, nf_log = run("plan", env={"HEROKU_API_KEY": None})
-    assert result.returncode != 0
-    assert "HEROKU_API_KEY" in result.stdout, output(result)
-    assert report is None and heroku_log["total"] == 0 and nf_log["total"] == 0
+    ran = run("plan", env={"HEROKU_API_KEY": None})
+    assert ran.result.returncode != 0
+    assert "HEROKU_API_KEY" in ran.result.stdout, output(ran.result)
+    assert ran.report is None and ran.heroku_log["total"] == 0 and ran.nf_log["total"] == 0
 
 
 @pytest.mark.parametrize("env, words", [
@@ -107,53 +107,53 @@ def test_no_heroku_key_fails_the_run_naming_it(run):
     ({"HEROKU_API_URL": "not a url"}, "could not read Heroku at not a url"),
 ], ids=["refused key", "bad url"])
 def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run, env, words):
-    result, report, _, nf_log = run("plan", env=env)
-    assert result.returncode != 0
-    assert words in result.stdout, output(result)
-    assert report is None and nf_log["total"] == 0
+    ran = run("plan", env=env)
+    assert ran.result.returncode != 0
+    assert words in ran.result.stdout, output(ran.result)
+    assert ran.report is None and ran.nf_log["total"] == 0
 
 
 def test_an_unreachable_heroku_fails_the_run_with_the_reason(run, tmp_path):
     inventory = tmp_path / "unreachable.heroku.yml"
     inventory.write_text("plugin: herokumigrate.northflank.heroku\napi_url: http://127.0.0.1:9\nmax_retries: 0\ntimeout: 5\n")
-    result, report, _, _ = run("plan", inventory=inventory)
-    assert result.returncode != 0
-    assert "Could not reach http://127.0.0.1:9" in result.stdout, output(result)
-    assert report is None
+    ran = run("plan", inventory=inventory)
+    assert ran.result.returncode != 0
+    assert "Could not reach http://127.0.0.1:9" in ran.result.stdout, output(ran.result)
+    assert ran.report is None
 
 
 def test_an_inventory_filter_that_matches_nothing_fails_the_run(run, tmp_path):
     inventory = tmp_path / "none.heroku.yml"
     inventory.write_text("plugin: herokumigrate.northflank.heroku\napps: ['no-such-*']\npipelines: ['no-such-*']\n")
-    result, report, _, nf_log = run("plan", inventory=inventory)
-    assert result.returncode != 0
-    assert "No migration unit" in result.stdout, output(result)
-    assert report is None and nf_log["total"] == 0
+    ran = run("plan", inventory=inventory)
+    assert ran.result.returncode != 0
+    assert "No migration unit" in ran.result.stdout, output(ran.result)
+    assert ran.report is None and ran.nf_log["total"] == 0
 
 
 def test_no_northflank_token_fails_before_any_heroku_discovery(run):
-    result, report, heroku_log, nf_log = run("migrate", env={"NORTHFLANK_API_TOKEN": None})
-    assert result.returncode != 0
-    assert "NORTHFLANK_API_TOKEN" in result.stdout, output(result)
-    assert report is None and nf_log["total"] == 0
+    ran = run("migrate", env={"NORTHFLANK_API_TOKEN": None})
+    assert ran.result.returncode != 0
+    assert "NORTHFLANK_API_TOKEN" in ran.result.stdout, output(ran.result)
+    assert ran.report is None and ran.nf_log["total"] == 0
     # Only what the inventory plugin read: the units and their formations, never an app's config vars, add-ons or builds.
-    routes = set(heroku_log["counts"])
+    routes = set(ran.heroku_log["counts"])
     assert routes and routes <= {"GET /apps", "GET /pipelines", "GET /pipeline-couplings", "GET /apps/{app}/formation"}, routes
 
 
 def test_a_refused_northflank_token_fails_after_one_request(run):
-    result, report, heroku_log, nf_log = run("migrate", env={"NORTHFLANK_API_TOKEN": "not-the-token"})
-    assert result.returncode != 0
-    assert "Northflank refused NORTHFLANK_API_TOKEN (HTTP 401)" in result.stdout, output(result)
-    assert "not-the-token" not in output(result)
-    assert report is None and nf_log["total"] == 1 and nf_log["writes"] == 0
+    ran = run("migrate", env={"NORTHFLANK_API_TOKEN": "not-the-token"})
+    assert ran.result.returncode != 0
+    assert "Northflank refused NORTHFLANK_API_TOKEN (HTTP 401)" in ran.result.stdout, output(ran.result)
+    assert "not-the-token" not in output(ran.result)
+    assert ran.report is None and ran.nf_log["total"] == 1 and ran.nf_log["writes"] == 0
 
 
 def test_tags_are_refused_with_the_reason(run):
-    result, report, _, nf_log = run("plan", "--tags", "services")
-    assert result.returncode != 0
-    assert "offer no tags" in result.stdout, output(result)
-    assert report is None and nf_log["total"] == 0
+    ran = run("plan", "--tags", "services")
+    assert ran.result.returncode != 0
+    assert "offer no tags" in ran.result.stdout, output(ran.result)
+    assert ran.report is None and ran.nf_log["total"] == 0
 
 
 FACE = """
@@ -182,12 +182,12 @@ def test_the_scenario_roles_read_the_scenario_from_discovery(run, tmp_path, role
     playbook, record = tmp_path / "face.yml", tmp_path / "record.json"
     playbook.write_text(FACE.format(role=role, record=record))
     extra = json.dumps({"herokumigrate_repository_default": REPOSITORY})
-    result, _, _, nf_log = run(str(playbook), "--check", "-e", extra)
-    assert nf_log["writes"] == 0
+    ran = run(str(playbook), "--check", "-e", extra)
+    assert ran.nf_log["writes"] == 0
     if role == "single_dyno":
-        assert result.returncode == 0, output(result)
+        assert ran.result.returncode == 0, output(ran.result)
         assert json.loads(record.read_text())["status"] == "planned"
     else:
-        assert result.returncode != 0 and not record.exists()
-        assert "northwind-hello is a single_dyno unit, not multi_dyno: use the herokumigrate.northflank.single_dyno role" in result.stdout
-        assert nf_log["total"] == 0
+        assert ran.result.returncode != 0 and not record.exists()
+        assert "northwind-hello is a single_dyno unit, not multi_dyno: use the herokumigrate.northflank.single_dyno role" in ran.result.stdout
+        assert ran.nf_log["total"] == 0

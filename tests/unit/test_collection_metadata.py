@@ -169,7 +169,7 @@ def test_a_tunable_is_declared_in_one_argument_spec_only():
 
 def test_every_default_of_the_migration_is_declared_and_every_declared_option_has_a_default():
     defaults = set(load_yaml("roles/herokumigrate/defaults/main.yml")) - INTERNAL_DEFAULTS
-    options = {option: spec for (role, _), entry in argument_specs().items() if role == "herokumigrate"
+    options = {option: spec for key, entry in argument_specs().items() if key[0] == "herokumigrate"
                for option, spec in (entry.get("options") or {}).items()}
     assert sorted(defaults - set(options)) == [], "declare these in roles/herokumigrate/meta/argument_specs.yml"
     undefaulted = sorted(o for o, spec in options.items() if o not in defaults and not spec.get("required"))
