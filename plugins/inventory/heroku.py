@@ -170,9 +170,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         playbooks' first task fails on it with the reason. With ANSIBLE_INVENTORY_UNPARSED_FAILED=true the error ends the run
         at once."""
         message = str(exc) if isinstance(exc, (AnsibleError, ApiError)) else "%s: %s" % (exc.__class__.__name__, exc)
-        if isinstance(exc, ApiError) and exc.status == 401:
+        api = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, ApiError)), None)
+        if api is not None and api.status == 401:
             message += "; HEROKU_API_KEY (or api_token) is not a valid Heroku API key"
-        elif isinstance(exc, ApiError) and exc.status == 403:
+        elif api is not None and api.status == 403:
             message += "; the Heroku API key may not read this account's apps"
         if not message.startswith("heroku inventory: "):
             message = "heroku inventory: could not read Heroku at %s: %s" % (self.get_option("api_url"), message)

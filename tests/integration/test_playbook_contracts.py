@@ -103,7 +103,7 @@ def test_no_heroku_key_fails_the_run_naming_it(run):
 
 
 @pytest.mark.parametrize("env, words", [
-    ({"HEROKU_API_KEY": "not-the-key"}, "HTTP 401"),
+    ({"HEROKU_API_KEY": "not-the-key"}, "HEROKU_API_KEY (or api_token) is not a valid Heroku API key"),
     ({"HEROKU_API_URL": "not a url"}, "could not read Heroku at not a url"),
 ], ids=["refused key", "bad url"])
 def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run, env, words):
@@ -111,6 +111,7 @@ def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run,
     assert ran.result.returncode != 0
     assert words in ran.result.stdout, output(ran.result)
     assert ran.report is None and ran.nf_log["total"] == 0
+    assert "not-the-key" not in output(ran.result)
 
 
 def test_an_unreachable_heroku_fails_the_run_with_the_reason(run, tmp_path):
