@@ -1,19 +1,27 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters the roles use: the mapping rules (migration_plan), the per-unit result record (unit_record) and its verification (verify_record)."""
+"""Filters the roles use: the mapping rules (migration_plan), the one record of a unit whatever happened to it
+(migration_record), and its parts (unit_record, verify_record)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import unit_record, verify_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import migration_record, unit_record, verify_record
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import MappingError
 
 
-def migration_plan(info, unit, kind, settings):
-    """``{"plan": ..., "secrets": ...}`` for one unit; a mapping error becomes a clear task failure."""
+def migration_plan(info, unit, kind, settings, scenario=None):
+    """``{"plan": ..., "secrets": ...}`` for one unit; a mapping error becomes a clear task failure.
+
+    ``scenario``, when given, is the scenario the caller expects (the single_dyno, multi_dyno and pipeline roles): a unit whose
+    discovered scenario differs fails here, before anything is written."""
+    found = ((info or {}).get("migration") or {}).get("scenario")
+    if scenario and found != scenario:
+        raise AnsibleFilterError("%s is a %s unit, not %s: use the herokumigrate.northflank.%s role, or playbooks/migrate.yml, "
+                                 "which reads each unit's scenario" % (unit, found, scenario, found))
     try:
         plan, secrets = plan_unit(unit, kind, info, settings)
     except MappingError as exc:
@@ -23,4 +31,5 @@ def migration_plan(info, unit, kind, settings):
 
 class FilterModule(object):
     def filters(self):
-        return {"migration_plan": migration_plan, "unit_record": unit_record, "verify_record": verify_record}
+        return {"migration_plan": migration_plan, "migration_record": migration_record, "unit_record": unit_record,
+                "verify_record": verify_record}

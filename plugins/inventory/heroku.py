@@ -79,6 +79,9 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku im
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import HerokuDiscovery
 
 SCENARIO_GROUPS = ("single_dyno", "multi_dyno", "pipeline", "unsupported")
+# The host (in its group) that carries the reason when Heroku cannot be read, in a variable: see InventoryModule._unreadable.
+ERROR_HOST = "heroku-inventory-error"
+ERROR_GROUP = ERROR_VAR = "heroku_inventory_error"
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -99,7 +102,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 units = None
         if units is None:
-            units = self._discover()
+            try:
+                units = self._discover()
+            except Exception as exc:  # every reason the account cannot be read ends the run, named: see _unreadable
+                raise self._unreadable(exc)
             if self.get_option("cache"):
                 self._cache[cache_key] = units
         pipelines = set(u["name"] for u in units if u["kind"] == "pipeline")
@@ -118,6 +124,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return HerokuDiscovery(client).units(self.get_option("apps"), self.get_option("pipelines"), self.get_option("teams"))
         except ApiError as exc:
             raise AnsibleError("heroku inventory: %s" % exc)
+
+    def _unreadable(self, exc):
+        """The error that ends the run when Heroku cannot be read (no key, 401, 403, unreachable, bad URL...).
+
+        Ansible only warns when an inventory source fails to parse, and would go on with no unit: a green run that did nothing.
+        So, before the error is raised, one host carries it (ERROR_HOST, in group ERROR_GROUP, variable ERROR_VAR) and the
+        playbooks' first task fails on it with the reason. With ANSIBLE_INVENTORY_UNPARSED_FAILED=true the error ends the run
+        at once."""
+        message = str(exc) if isinstance(exc, (AnsibleError, ApiError)) else "%s: %s" % (exc.__class__.__name__, exc)
+        api = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, ApiError)), None)
+        if api is not None and api.status == 401:
+            message += "; HEROKU_API_KEY (or api_token) is not a valid Heroku API key"
+        elif api is not None and api.status == 403:
+            message += "; the Heroku API key may not read this account's apps"
+        if not message.startswith("heroku inventory: "):
+            message = "heroku inventory: could not read Heroku at %s: %s" % (self.get_option("api_url"), message)
+        self.inventory.add_group(ERROR_GROUP)
+        self.inventory.add_host(ERROR_HOST, group=ERROR_GROUP)
+        self.inventory.set_variable(ERROR_HOST, ERROR_VAR, message)
+        self.inventory.set_variable(ERROR_HOST, "ansible_connection", "local")
+        return AnsibleError(message)
 
     def _add_unit(self, name, unit):
         self.inventory.add_host(name)

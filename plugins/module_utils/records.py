@@ -156,3 +156,49 @@ def verify_record(record, runtime):
     status = "drift" if drift else ("attention" if attention else "verified")
     return dict(record, mode="verify", status=status, reasons=drift + attention,
                 runtime=[dict(kind=c["kind"], name=c["name"], state=c["state"], ok=c["ok"]) for c in checks])
+
+
+# -- the record of a unit, whatever happened to it -----------------------------------------------------
+def _empty_record(unit, kind, scenario, status, mode, what, why):
+    return dict(unit=unit, kind=kind or "unknown", scenario=scenario or "unknown", mode=mode, status=status, project=None,
+                region=None, resources=[], changed=0, skipped=[dict(what=what, why=why)], todo=[], warnings=[], renamed=[],
+                dns_records=[])
+
+
+def failure_record(unit, kind, mode, why, scenario=None):
+    """The record of a unit that failed: the API's or the mapping's words, never a value."""
+    return _empty_record(unit, kind, scenario, "failed", mode, unit, why)
+
+
+def unsupported_record(unit, kind, mode, reason):
+    """The record of a unit the rules refuse (``migration.scenario`` ``unsupported``), with the rules' reason."""
+    return _empty_record(unit, kind, "unsupported", "unsupported", mode, "%s %s" % (kind, unit), reason)
+
+
+def failure_message(result):
+    """Why a task failed, from its registered result: a loop names each failed item's message, not "One or more items failed"."""
+    failed = [r for r in (result.get("results") or []) if isinstance(r, dict) and r.get("failed")]
+    messages = [str(r.get("msg")) for r in failed if r.get("msg")]
+    return "; ".join(messages) if messages else str(result.get("msg") or "failed")
+
+
+def migration_record(unit, host, mode, info=None, plan=None, results=None, runtime=None, failure=None, strict=False):
+    """The one record of one unit, whatever happened to it, for the report.
+
+    ``unit`` is ``{kind, name}``; ``info`` what discovery read (its ``migration`` block decides: the scenario is read here,
+    never decided); ``plan`` the plan's resources, ``results`` the registered results of the tasks that applied it and
+    ``runtime`` those that read it back (mode ``verify``); ``failure`` the failed task's result when the unit failed.
+    A unit the rules refuse is ``unsupported``, or ``failed`` under ``strict``.
+    """
+    migration = (info or {}).get("migration") or {}
+    scenario, kind, name = migration.get("scenario"), unit.get("kind"), unit.get("name")
+    if failure:
+        return failure_record(host, kind, mode, failure_message(failure), scenario)
+    if scenario == "unsupported":
+        if strict:
+            return failure_record(host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario)
+        return unsupported_record(name, kind, mode, migration.get("reason"))
+    if not plan:
+        return failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name, scenario)
+    record = unit_record(plan, results or {}, mode)
+    return verify_record(record, runtime or {}) if mode == "verify" else record

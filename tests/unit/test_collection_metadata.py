@@ -8,6 +8,8 @@
   ``module_defaults: group/herokumigrate.northflank.northflank`` reaches every Northflank module.
 - galaxy.yml: the fields Galaxy and Automation Hub require, and a build_ignore that keeps tests out
   of the built collection.
+- roles: every tunable is declared once, in roles/herokumigrate/meta/argument_specs.yml, with its default in
+  roles/herokumigrate/defaults/main.yml only; every entry point is described.
 """
 
 from __future__ import annotations
@@ -134,3 +136,48 @@ def test_execution_environment_installs_the_python_requirements():
     names = {re.split(r"[<>=!~ ;\[]", line, maxsplit=1)[0].lower()
              for line in (ROOT / requirements).read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
     assert {"requests", "pyyaml"} <= names
+
+
+# -- roles: every tunable declared once ----------------------------------------------------------------------------------
+ROLES = sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
+# Set by the role itself (derived from the playbook and check mode), never by the user.
+INTERNAL_DEFAULTS = {"herokumigrate_mode"}
+# The one input of the scenario roles (single_dyno and multi_dyno both take an app), not a tunable of the migration.
+SCENARIO_ROLE_INPUTS = {"herokumigrate_app", "herokumigrate_pipeline"}
+
+
+def argument_specs():
+    """``{(role, entry point): spec}`` of every role."""
+    return {(role, entry): spec for role in ROLES
+            for entry, spec in load_yaml("roles/%s/meta/argument_specs.yml" % role)["argument_specs"].items()}
+
+
+def test_every_role_entry_point_is_described():
+    """antsibull-docs lint-collection-docs wants a description, the role docs a short one."""
+    for (role, entry), spec in argument_specs().items():
+        assert spec.get("short_description") and spec.get("description"), "%s entry point %s needs short_description and description" % (role, entry)
+
+
+def test_a_tunable_is_declared_in_one_argument_spec_only():
+    declared = {}
+    for (role, entry), spec in argument_specs().items():
+        for option in set(spec.get("options") or {}) - SCENARIO_ROLE_INPUTS:
+            declared.setdefault(option, []).append("%s:%s" % (role, entry))
+    twice = {option: where for option, where in declared.items() if len(where) > 1}
+    assert not twice, "declare each option once (roles/herokumigrate/meta/argument_specs.yml): %s" % twice
+
+
+def test_every_default_of_the_migration_is_declared_and_every_declared_option_has_a_default():
+    defaults = set(load_yaml("roles/herokumigrate/defaults/main.yml")) - INTERNAL_DEFAULTS
+    options = {option: spec for key, entry in argument_specs().items() if key[0] == "herokumigrate"
+               for option, spec in (entry.get("options") or {}).items()}
+    assert sorted(defaults - set(options)) == [], "declare these in roles/herokumigrate/meta/argument_specs.yml"
+    undefaulted = sorted(o for o, spec in options.items() if o not in defaults and not spec.get("required"))
+    assert undefaulted == [], "give these a default in roles/herokumigrate/defaults/main.yml (not in the spec: one copy)"
+    assert not [o for o, spec in options.items() if "default" in spec], "defaults live in defaults/main.yml only"
+
+
+@pytest.mark.parametrize("role, option", [("single_dyno", "herokumigrate_app"), ("multi_dyno", "herokumigrate_app"),
+                                          ("pipeline", "herokumigrate_pipeline")])
+def test_the_scenario_roles_take_their_one_input_only(role, option):
+    assert list(load_yaml("roles/%s/meta/argument_specs.yml" % role)["argument_specs"]["main"]["options"]) == [option]
