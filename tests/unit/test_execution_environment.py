@@ -53,11 +53,21 @@ def context_fixture(tmp_path_factory):
 
 @pytest.fixture(scope="module", name="installed")
 def installed_fixture(tmp_path_factory):
-    """The collection built and installed as the execution environment's galaxy stage installs it."""
+    """The collection installed as the image's galaxy stage installs it, in the variant of docs/awx/README.md for a
+    collection that is not published: its tarball (``ansible-galaxy collection build``) copied into the build context
+    by additional_build_files, requirements.yml naming it with ``type: file``, installed from the context's _build."""
     work = tmp_path_factory.mktemp("ee-collection")
-    run(BIN / "ansible-galaxy", "collection", "build", "--force", "--output-path", work / "dist", ROOT)
-    (tarball,) = (work / "dist").glob("herokumigrate-northflank-*.tar.gz")
-    run(BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", work / "collections", tarball)
+    run(BIN / "ansible-galaxy", "collection", "build", "--force", "--output-path", work, ROOT)
+    (tarball,) = work.glob("herokumigrate-northflank-*.tar.gz")
+    definition = load_yaml(EE_FILE)
+    definition["additional_build_files"] = [{"src": tarball.name, "dest": "."}]
+    (work / "execution-environment.yml").write_text(yaml.safe_dump(definition), encoding="utf-8")
+    (work / definition["dependencies"]["galaxy"]).write_text(
+        yaml.safe_dump({"collections": [{"name": tarball.name, "type": "file"}]}), encoding="utf-8")
+    run(BIN / "ansible-builder", "create", "--context", work / "context", cwd=work)
+    build = work / "context" / "_build"
+    assert (build / tarball.name).is_file(), "additional_build_files did not put the tarball beside requirements.yml"
+    run(BIN / "ansible-galaxy", "collection", "install", "--offline", "-r", "requirements.yml", "-p", work / "collections", cwd=build)
     return work / "collections"
 
 
