@@ -73,8 +73,6 @@ if __name__ == "__main__":
 '''
 
 
-
-
 def write_stub_collections(root: Path) -> Path:
     """ROOT/ansible_collections/awx/awx with one stand-in module per entry of AWX_MODULE_OPTIONS; returns ROOT."""
     collection = root / "ansible_collections" / "awx" / "awx"

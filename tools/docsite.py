@@ -58,7 +58,7 @@ def main(argv=None) -> int:
         if not args.check:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-    extra = sorted(str(p.relative_to(ROOT)) for p in RST.glob("*.rst") if p.stem not in {n for _, n in GUIDES})
+    extra = sorted(str(p.relative_to(ROOT)) for p in RST.glob("*.rst") if p.stem not in {name for _source, name in GUIDES})
     if args.check and (stale or extra):
         print("docs/docsite/rst/ is out of date; run `make docsite`: %s" % ", ".join(stale + extra), file=sys.stderr)
         return 1

@@ -314,7 +314,7 @@ def test_configure_playbook_creates_the_definitions(awx_stub, tmp_path, objects,
 
 
 def test_configure_playbook_adds_the_cut_over_when_enabled(awx_stub, tmp_path, objects):
-    _, calls = run_configure(awx_stub, tmp_path, "-e", "herokumigrate_awx_cutover=true")
+    calls = run_configure(awx_stub, tmp_path, "-e", "herokumigrate_awx_cutover=true")[1]
     assert by_module(calls, "job_template")[-1]["playbook"] == "cutover.yml"
     created, linked = by_module(calls, "workflow_job_template_node")
     assert created["identifier"] == "cut-over" and created["unified_job_template"] == "herokumigrate cut-over"
