@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import os
@@ -77,12 +76,11 @@ def injector_variables(injectors) -> set:
 
 
 def plugin_documentation() -> dict:
-    """DOCUMENTATION of plugins/inventory/heroku.py, read without importing Ansible's plugin loader."""
-    tree = ast.parse((ROOT / "plugins" / "inventory" / "heroku.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "DOCUMENTATION" for t in node.targets):
-            return yaml.safe_load(node.value.value)
-    raise AssertionError("no DOCUMENTATION in plugins/inventory/heroku.py")
+    """The inventory plugin's documentation as Ansible merges it (its doc fragments included): `ansible-doc --json`."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"))
+    out = subprocess.run([str(Path(sys.executable).parent / "ansible-doc"), "-t", "inventory", "--json",
+                          "herokumigrate.northflank.heroku"], capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout)["herokumigrate.northflank.heroku"]["doc"]
 
 
 # -- every file loads ----------------------------------------------------------------------------
