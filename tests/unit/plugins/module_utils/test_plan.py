@@ -1,4 +1,4 @@
-"""The Heroku -> Northflank mapping rules, tested without any server."""
+"""A unit's plan (plugins/module_utils/plan.py): the resources composed from the rules, without any server."""
 
 from __future__ import annotations
 
@@ -6,95 +6,13 @@ import pytest
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils import rules
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import unit_record, verify_record
-
-
-def test_heroku_names_are_kept_when_valid():
-    renamed = []
-    assert rules.northflank_name("acme-web", "project", renamed) == "acme-web"
-    assert renamed == []
-
-
-def test_long_names_are_shortened_deterministically_and_reported():
-    renamed = []
-    base = "a-very-long-heroku-application-name-for-billing"
-    first = rules.northflank_name(base, "project", renamed)
-    assert len(first) <= 39
-    assert first == rules.northflank_name(base, "project")
-    assert first != rules.northflank_name(base + "-2", "project")  # distinct long names stay distinct
-    assert renamed == [{"kind": "project", "heroku": base, "northflank": first}]
-
-
-@pytest.mark.parametrize("base,expected", [("web_1", "web-1"), ("Worker", "worker"), ("1web", "a-1web"), ("ab", "ab-app")])
-def test_names_northflank_would_reject_are_fixed(base, expected):
-    assert rules.northflank_name(base, "service") == expected
-
-
-def test_unknown_stack_is_a_clear_error_naming_the_unit_and_the_fix():
-    with pytest.raises(rules.MappingError) as err:
-        rules.builder_for("cedar-14", {"heroku-24": "HEROKU_24"}, "acme-web")
-    assert "acme-web" in str(err.value) and "cedar-14" in str(err.value) and "herokumigrate_builder" in str(err.value)
-    assert rules.builder_for("heroku-24", {"heroku-24": "HEROKU_24"}, "acme-web") == "HEROKU_24"
-
-
-def test_dyno_sizes_are_looked_up_case_insensitively():
-    assert rules.plan_for("Standard-1X", {"standard-1x": "nf-compute-20"}, "u") == "nf-compute-20"
-    with pytest.raises(rules.MappingError):
-        rules.plan_for("performance-xxl", {"standard-1x": "nf-compute-20"}, "u")
-
-
-INFO = {
-    "config_vars": {"SECRET_KEY": "s", "DATABASE_URL": "postgres://x", "HEROKU_APP_NAME": "a", "PORT": "5000", "EMPTY": ""},
-    "config_var_classes": {"SECRET_KEY": "user", "DATABASE_URL": "addon", "HEROKU_APP_NAME": "heroku", "PORT": "heroku", "EMPTY": "user"},
-}
-
-
-def test_runtime_variables_follow_the_documented_rule():
-    assert rules.runtime_variables(INFO, {}, port=8080) == {"SECRET_KEY": "s", "DATABASE_URL": "postgres://x", "EMPTY": "", "PORT": "8080"}
-    assert rules.runtime_variables(INFO, {"addon_vars": "drop", "keep": ["HEROKU_APP_NAME"], "drop": ["EMPTY"], "set": {"NEW": "1"}}) == {
-        "SECRET_KEY": "s", "HEROKU_APP_NAME": "a", "NEW": "1"}
-
-
-def test_dropped_variables_lists_names_only():
-    assert rules.dropped_variables(INFO, {}) == ["HEROKU_APP_NAME", "PORT"]
-    assert rules.dropped_variables({"config_var_classes": INFO["config_var_classes"]}, {"addon_vars": "drop"}) == [
-        "DATABASE_URL", "HEROKU_APP_NAME", "PORT"]
-
-
-SETTINGS = {
-    "plans": {"basic": "nf-compute-20", "standard-1x": "nf-compute-20", "standard-2x": "nf-compute-50"},
-    "regions": {"us": "us-east1", "eu": "europe-west"},
-    "builders": {"heroku-24": "HEROKU_24", "heroku-22": "HEROKU_22"},
-    "addon_types": {"heroku-postgresql": "postgresql", "heroku-redis": "redis"},
-    "addon_settings": {"postgresql": {"version": "16-latest", "plan": "nf-compute-50", "storage": 10240, "replicas": 1}},
-    "repository_default": {"url": "https://github.com/acme/{app}", "branch": "main", "account_login": "acme"},
-    "web_port": 8080,
-    "build_plan": "nf-compute-400-16",
-}
-
-
-def app_info(name, formation, stack="heroku-24", region="us", pipeline=None, process_types=None, addons=(), jobs=(), domains=()):
-    config = {"SECRET_KEY": "value-" + name, "DATABASE_URL": "postgres://db/" + name, "DYNO": "web.1"}
-    return {
-        "app": {"name": name, "id": "id-" + name, "region": region, "stack": stack, "git_url": "https://git.heroku.com/%s.git" % name},
-        "formation": [{"type": t, "quantity": q, "size": s, "command": "run " + t} for t, q, s in formation],
-        "process_types": process_types or {},
-        "config_vars": config,
-        "config_var_classes": {"SECRET_KEY": "user", "DATABASE_URL": "addon", "DYNO": "heroku"},
-        "addons": list(addons), "buildpacks": ["heroku/ruby"], "features": {}, "custom_domains": list(domains),
-        "pipeline": pipeline, "scheduler": {"available": True, "jobs": list(jobs)},
-        "migration": {"scenario": "pipeline" if pipeline else ("single_dyno" if len(formation) == 1 else "multi_dyno"), "warnings": []},
-    }
-
-
-POSTGRES = {"name": "postgresql-1", "service": "heroku-postgresql", "plan": "heroku-postgresql:essential-0", "owning_app": "shop",
-            "owned_by_other_app": False, "config_vars": ["DATABASE_URL"]}
+from mapping_cases import POSTGRES, SETTINGS, app_info, pipeline_info, pipeline_of
 
 
 def test_single_dyno_is_one_combined_service_with_two_independent_copies_of_the_variables():
     plan, secrets = plan_unit("hello", "app", app_info("hello", [("web", 2, "basic")], domains=["www.hello.example"]), SETTINGS)
     assert plan["scenario"] == "single_dyno"
-    assert plan["project"] == {"name": "hello", "region": "us-east1", "description": "Migrated from Heroku app hello"}
+    assert plan["project"] == {"name": "hello", "region": "us-east1", "description": "Migrated from Heroku app hello", "owner": "Heroku app hello"}
     (service,) = plan["services"]
     assert service["type"] == "combined" and service["instances"] == 2 and service["plan"] == "nf-compute-20"
     assert service["vcs"] == {"project_url": "https://github.com/acme/hello", "project_type": "github", "account_login": "acme", "branch": "main"}
@@ -107,6 +25,7 @@ def test_single_dyno_is_one_combined_service_with_two_independent_copies_of_the_
     assert plan["domains"] == [{"domain": "hello.example", "project": "hello", "subdomains": [{"name": "www", "service": "hello", "port": "web"}]}]
     assert "value-hello" not in repr(plan)  # values only in secrets
     assert any("DYNO" in s["what"] for s in plan["skipped"])
+    assert plan["renamed"] == []
 
 
 def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_group():
@@ -126,7 +45,7 @@ def test_multi_dyno_is_a_build_service_deployments_per_process_and_a_secret_grou
     assert (cron["schedule"], cron["start"], cron["plan"]) == ("*/10 * * * *", {"command": "rake sync"}, "nf-compute-20")
     assert (release["name"], release["start"]) == ("shop-release", {"command": "rake db:migrate"})
     (addon,) = plan["addons"]
-    assert (addon["name"], addon["type"], addon["version"], addon["storage"]) == ("shop-postgresql", "postgresql", "16-latest", 10240)
+    assert (addon["name"], addon["type"], addon["version"], addon["storage"]) == ("postgresql-1", "postgresql", "16-latest", 10240)
 
 
 def test_shared_addons_are_created_by_their_owner_only():
@@ -136,12 +55,93 @@ def test_shared_addons_are_created_by_their_owner_only():
     assert any("owned by other" in s["why"] for s in plan["skipped"])
 
 
-def pipeline_info():
-    apps = [app_info(n, [("web", 1, "basic"), ("worker", 1, "basic")], pipeline={"name": "api", "stage": st})
-            for n, st in (("api-prod", "production"), ("api-staging", "staging"), ("api-review", "review"))]
-    return {"pipeline": {"name": "api"}, "apps": apps, "migration": {"scenario": "pipeline"}}
+# -- 1. names are unique -----------------------------------------------------------------------
+def test_process_types_differing_only_by_underscore_and_hyphen_get_two_services():
+    info = app_info("shop", [("web", 1, "basic"), ("web_worker", 1, "basic"), ("web-worker", 2, "basic")])
+    plan = plan_unit("shop", "app", info, SETTINGS)[0]
+    deployments = [s for s in plan["services"] if s["type"] == "deployment"]
+    names = [s["name"] for s in deployments]
+    assert len(set(names)) == 3 and "shop-web" in names
+    assert {(s["process_type"], s["instances"]) for s in deployments} == {("web", 1), ("web_worker", 1), ("web-worker", 2)}
+    renamed = dict((r["heroku"], r["northflank"]) for r in plan["renamed"] if r["kind"] == "service")
+    assert set(renamed) == {"shop-web_worker", "shop-web-worker"} and set(renamed.values()) == set(names) - {"shop-web"}
+    # the secret group reaches both; the same plan on every run
+    assert {o["id"] for o in plan["secret_groups"][0]["restricted_to"]} == set(names)
+    assert plan_unit("shop", "app", info, SETTINGS)[0] == plan
 
 
+def test_a_process_type_named_like_the_build_service_does_not_overwrite_it():
+    plan = plan_unit("shop", "app", app_info("shop", [("web", 1, "basic"), ("builder", 1, "basic")]), SETTINGS)[0]
+    build = [s for s in plan["services"] if s["type"] == "build"][0]
+    deployments = [s for s in plan["services"] if s["type"] == "deployment"]
+    assert build["name"] not in [d["name"] for d in deployments]
+    assert all(d["deploy_from"]["build_service"] == build["name"] for d in deployments)
+    assert len(set(s["name"] for s in plan["services"])) == 3
+
+
+@pytest.mark.parametrize("kind,unit,project,reason", [
+    ("app", "shop", "shop-" + rules._hash("app:shop"), "another Heroku unit"),  # an app named like a pipeline (the inventory's name)
+    ("app", "shop", "acme-shop", "herokumigrate_project"),
+])
+def test_the_project_the_inventory_gives_is_used_and_its_renaming_reported(kind, unit, project, reason):
+    plan = plan_unit(unit, kind, app_info(unit, [("web", 1, "basic")]), dict(SETTINGS, project=project))[0]
+    assert plan["project"]["name"] == project and plan["services"][0]["project"] == project
+    assert plan["project"]["owner"] == "Heroku app shop"  # the owner marker is the Heroku unit, whatever the project's name
+    (entry,) = [r for r in plan["renamed"] if r["kind"] == "project"]
+    assert (entry["heroku"], entry["northflank"]) == (unit, project) and reason in entry["reason"]
+
+
+# -- 2. one addon per Heroku add-on -------------------------------------------------------------
+def test_each_heroku_add_on_becomes_its_own_addon_with_its_own_import():
+    primary = dict(POSTGRES, name="postgresql-curved-12345", config_vars=["DATABASE_URL"])
+    follower = dict(POSTGRES, name="postgresql-Spherical_67890", plan="heroku-postgresql:standard-0", config_vars=["HEROKU_POSTGRESQL_ORANGE_URL"])
+    redis = {"name": "redis-angular-1", "service": "heroku-redis", "plan": "heroku-redis:mini", "owning_app": "shop",
+             "owned_by_other_app": False, "config_vars": ["REDIS_URL"]}
+    plan = plan_unit("shop", "app", app_info("shop", [("web", 1, "basic")], addons=[primary, follower, redis]), SETTINGS)[0]
+    assert [(a["name"], a["type"], a["heroku_addon"]) for a in plan["addons"]] == [
+        ("postgresql-curved-12345", "postgresql", "postgresql-curved-12345"),
+        ("postgresql-spherical-67890", "postgresql", "postgresql-Spherical_67890"),
+        ("redis-angular-1", "redis", "redis-angular-1")]
+    imports = [t for t in plan["todo"] if "northflank_addon_import" in t]
+    assert len(imports) == 3
+    assert any("postgresql-curved-12345" in t and "DATABASE_URL" in t for t in imports)
+    assert any("postgresql-spherical-67890" in t and "HEROKU_POSTGRESQL_ORANGE_URL" in t for t in imports)
+    assert {"kind": "addon", "heroku": "postgresql-Spherical_67890", "northflank": "postgresql-spherical-67890",
+            "reason": "Northflank names are lower-case letters, digits and single hyphens"} in plan["renamed"]
+
+
+# -- 4. Fir apps --------------------------------------------------------------------------------
+def test_a_fir_app_migrates_with_its_size_mapped_like_cedar_sizes():
+    info = app_info("edge", [("web", 2, "dyno-1c-0.5gb")], stack="cnb")
+    info["app"].update(generation="fir", space="acme-fir")
+    plan = plan_unit("edge", "app", info, SETTINGS)[0]
+    (service,) = plan["services"]
+    assert (service["plan"], service["instances"], service["buildpack"]["builder"]) == ("nf-compute-100-1", 2, "HEROKU_24")
+
+
+# -- 7. internal routing --------------------------------------------------------------------------
+@pytest.mark.parametrize("formation", [[("web", 1, "basic")], [("web", 1, "basic"), ("worker", 1, "basic")]])
+def test_a_private_space_app_with_internal_routing_gets_no_public_port(formation):
+    plan = plan_unit("ledger", "app", app_info("ledger", formation, internal_routing=True), SETTINGS)[0]
+    web = [s for s in plan["services"] if s.get("process_type") == "web"][0]
+    assert web["ports"] == [{"name": "web", "internal_port": 8080, "public": False, "protocol": "HTTP"}]
+    public = plan_unit("ledger", "app", app_info("ledger", formation), SETTINGS)[0]
+    assert [s for s in public["services"] if s.get("process_type") == "web"][0]["ports"][0]["public"] is True
+
+
+# -- 6. domains ---------------------------------------------------------------------------------
+def test_domains_under_a_public_suffix_are_registered_under_the_right_apex():
+    info = app_info("shop", [("web", 1, "basic")], domains=["www.acme.co.uk", "acme.co.uk", "shop.acme.com.au"])
+    plan = plan_unit("shop", "app", info, SETTINGS)[0]
+    assert [(d["domain"], sorted(s["name"] for s in d["subdomains"])) for d in plan["domains"]] == [
+        ("acme.co.uk", ["@", "www"]), ("acme.com.au", ["shop"])]
+    with pytest.raises(rules.MappingError, match=r"shop \(app shop\): custom domain co.uk is a public suffix"):
+        plan_unit("shop", "app", app_info("shop", [("web", 1, "basic")], domains=["co.uk"]), SETTINGS)
+    override = plan_unit("shop", "app", info, dict(SETTINGS, domain_apexes=["www.acme.co.uk"]))[0]
+    assert ("www.acme.co.uk", ["@"]) in [(d["domain"], [s["name"] for s in d["subdomains"]]) for d in override["domains"]]
+
+
+# -- 5. pipelines follow Heroku's promotion -----------------------------------------------------
 def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
     plan, secrets = plan_unit("api", "pipeline", pipeline_info(), SETTINGS)
     assert plan["project"]["name"] == "api"
@@ -156,6 +156,67 @@ def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
     assert any("review" in s["why"] for s in plan["skipped"])
 
 
+WEB_WORKER = [("web", 1, "basic"), ("worker", 1, "basic")]
+
+
+def test_the_first_stage_deploys_each_app_s_own_build_and_runs_each_release_phase():
+    info = pipeline_of("shop", ("shop-dev-a", "development", WEB_WORKER, "rake a"), ("shop-dev-b", "development", [("web", 1, "basic")], "rake b"),
+                       ("shop-stg", "staging", WEB_WORKER, "rake s"))
+    plan = plan_unit("shop", "pipeline", info, SETTINGS)[0]
+    dev, stg = plan["release_flows"]
+    assert dev["mode"] == "build"
+    assert [(t["id"], t["build_service"]) for t in dev["targets"]] == [
+        ("shop-dev-a-web", "shop-dev-a-builder"), ("shop-dev-a-worker", "shop-dev-a-builder"), ("shop-dev-b-web", "shop-dev-b-builder")]
+    assert dev["release_phase"] == [{"job": "shop-dev-a-release", "build_service": "shop-dev-a-builder", "branch": "main"},
+                                    {"job": "shop-dev-b-release", "build_service": "shop-dev-b-builder", "branch": "main"}]
+    assert plan["pipeline"]["stages"]["development"]["jobs"] == ["shop-dev-a-release", "shop-dev-b-release"]
+    # staging takes everything from ONE app: shop-dev-a runs both its process types and has a release phase
+    assert [(t["id"], t["origin"]) for t in stg["targets"]] == [("shop-stg-web", "shop-dev-a-web"), ("shop-stg-worker", "shop-dev-a-worker")]
+    assert stg["release_phase"] == {"job": "shop-stg-release", "origin": "shop-dev-a-release"}
+    assert any("shop-stg is promoted from shop-dev-a" in w for w in plan["warnings"])
+
+
+def test_every_app_of_a_later_stage_is_promoted_from_one_upstream_app_with_its_release_phase():
+    info = pipeline_of("shop", ("shop-stg", "staging", WEB_WORKER, "rake s"),
+                       ("shop-prd-eu", "production", WEB_WORKER, "rake p"), ("shop-prd-us", "production", WEB_WORKER, "rake q"))
+    prd = plan_unit("shop", "pipeline", info, SETTINGS)[0]["release_flows"][1]
+    assert [(t["id"], t["origin"]) for t in prd["targets"]] == [
+        ("shop-prd-eu-web", "shop-stg-web"), ("shop-prd-eu-worker", "shop-stg-worker"),
+        ("shop-prd-us-web", "shop-stg-web"), ("shop-prd-us-worker", "shop-stg-worker")]
+    assert prd["release_phase"] == [{"job": "shop-prd-eu-release", "origin": "shop-stg-release"},
+                                    {"job": "shop-prd-us-release", "origin": "shop-stg-release"}]
+
+
+def test_a_process_type_the_stage_before_dropped_is_reported_not_fatal():
+    info = pipeline_of("shop", ("shop-stg", "staging", [("web", 1, "basic")], None), ("shop-prd", "production", WEB_WORKER, None))
+    plan = plan_unit("shop", "pipeline", info, SETTINGS)[0]
+    prd = plan["release_flows"][1]
+    assert prd["targets"] == [{"id": "shop-prd-web", "type": "service", "origin": "shop-stg-web"}]
+    assert any("process type worker to shop-prd" in s["what"] and "shop-prd-worker deploys its own build" in s["why"] for s in plan["skipped"])
+    assert "shop-prd-worker" in [s["name"] for s in plan["services"]]  # still migrated
+
+
+@pytest.mark.parametrize("upstream,downstream,skipped,warned", [
+    ("rake s", None, False, True),   # the stage before has a release phase, this app none
+    (None, "rake p", True, False),   # this app has one, the stage before none: run it yourself
+])
+def test_a_release_phase_on_one_side_only_is_reported_not_fatal(upstream, downstream, skipped, warned):
+    info = pipeline_of("shop", ("shop-stg", "staging", [("web", 1, "basic")], upstream), ("shop-prd", "production", [("web", 1, "basic")], downstream))
+    plan = plan_unit("shop", "pipeline", info, SETTINGS)[0]
+    prd = plan["release_flows"][1]
+    assert "release_phase" not in prd and prd["targets"] == [{"id": "shop-prd-web", "type": "service", "origin": "shop-stg-web"}]
+    assert any("release phase of shop-prd" in s["what"] and "run job shop-prd-release yourself" in s["why"] for s in plan["skipped"]) == skipped
+    assert any("shop-prd has no release phase" in w for w in plan["warnings"]) == warned
+
+
+def test_a_stage_with_nothing_to_promote_gets_no_flow_and_says_why():
+    info = pipeline_of("shop", ("shop-stg", "staging", [("web", 1, "basic")], None), ("shop-prd", "production", [("worker", 1, "basic")], None))
+    plan = plan_unit("shop", "pipeline", info, SETTINGS)[0]
+    assert [f["stage"] for f in plan["release_flows"]] == ["staging"]
+    assert any(s["what"] == "release flow of stage production" for s in plan["skipped"])
+
+
+# -- what the rules refuse ---------------------------------------------------------------------
 def test_missing_repository_names_the_unit_and_the_setting():
     settings = dict(SETTINGS, repository_default={})
     with pytest.raises(rules.MappingError) as err:
@@ -167,34 +228,6 @@ def test_unsupported_units_are_refused_with_their_reason():
     info = dict(app_info("box", []), migration={"scenario": "unsupported", "reason": "container-registry app"})
     with pytest.raises(rules.MappingError, match="container-registry"):
         plan_unit("box", "app", info, SETTINGS)
-
-
-@pytest.mark.parametrize("host,apexes,expected", [
-    ("www.acme.com", None, ("acme.com", "www")), ("acme.com", None, ("acme.com", "@")),
-    ("shop.acme.co.uk", ["acme.co.uk"], ("acme.co.uk", "shop")), ("a.b.acme.com", None, ("acme.com", "a.b"))])
-def test_domain_parts(host, apexes, expected):
-    assert rules.domain_parts(host, apexes) == expected
-
-
-def test_unit_record_names_what_each_task_did_without_values():
-    plan = plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
-    results = {
-        "project": {"changed": True, "diff": {"before": {}, "after": {"name": "hello"}}},
-        "services": {"results": [{"changed": True, "diff": {"before": {"instances": 1}}, "changed_paths": ["deployment.instances"],
-                                  "item": {"name": "hello"}}]},
-        "domains": {"results": [{"changed": False, "item": {"domain": "hello.example"},
-                                 "dns_records": [{"type": "TXT", "name": "nfverify.hello.example", "value": "t"}],
-                                 "pending": [{"name": "www", "reason": "publish the CNAME record"}]}]},
-    }
-    record = unit_record(plan, results, "migrate")
-    assert record["status"] == "migrated" and record["changed"] == 2
-    assert [(r["kind"], r["name"], r["action"]) for r in record["resources"]] == [
-        ("project", "hello", "created"), ("services", "hello", "updated"), ("domains", "hello.example", "unchanged")]
-    assert record["dns_records"][0]["type"] == "TXT"
-    assert "www.hello.example: publish the CNAME record" in record["todo"]
-    assert unit_record(plan, results, "plan")["resources"][0]["action"] == "would create"
-    failed = unit_record(plan, {"project": {"failed": True, "msg": "HTTP 400"}}, "migrate")
-    assert failed["status"] == "failed" and failed["resources"][0]["message"] == "HTTP 400"
 
 
 def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_builds():
@@ -215,55 +248,3 @@ def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_
     pipeline = plan_unit("api", "pipeline", pipeline_info(), settings)[0]
     assert [(g["app"], g["target_url"]) for g in pipeline["git_mirrors"]] == [
         ("api-staging", "file:///srv/git/api-staging.git"), ("api-prod", "file:///srv/git/api-prod.git")]  # not the review app
-
-
-def test_the_record_shows_each_mirror_and_an_empty_repository_as_a_to_do():
-    settings = dict(SETTINGS, git_mirror=True)
-    plan = plan_unit("api", "pipeline", pipeline_info(), settings)[0]
-    staging, prod = plan["git_mirrors"]
-    results = {"git_mirrors": {"results": [
-        {"changed": True, "status": "mirrored", "changed_refs": ["refs/heads/main"], "item": staging},
-        {"changed": False, "status": "empty", "changed_refs": [], "item": dict(prod, target_url="https://x:tok3n@github.com/acme/api-prod")}]}}
-    record = unit_record(plan, results, "migrate")
-    assert [(r["kind"], r["name"], r["action"], r["changed_paths"]) for r in record["resources"]] == [
-        ("git_mirrors", "api-staging", "mirrored", ["refs/heads/main"]), ("git_mirrors", "api-prod", "empty", [])]
-    assert record["changed"] == 1
-    assert record["todo"] == ["api-prod: the Heroku Git repository is empty (the app was not deployed with git push): push its source to "
-                              "https://x:********@github.com/acme/api-prod, branch main, yourself"]
-    again = {"git_mirrors": {"results": [{"changed": False, "status": "up_to_date", "item": staging},
-                                         {"changed": True, "status": "would_mirror", "changed_refs": ["refs/heads/main"], "item": prod}]}}
-    assert [r["action"] for r in unit_record(plan, again, "plan")["resources"]] == ["up to date", "would mirror"]
-
-
-def test_verify_record_tells_verified_attention_and_drift_with_reasons():
-    plan = plan_unit("hello", "app", app_info("hello", [("web", 1, "basic")]), SETTINGS)[0]
-    converged = {"project": {"changed": False}, "services": {"results": [{"changed": False, "item": {"name": "hello"}}]}}
-    record = unit_record(plan, converged, "verify")
-    assert record["status"] == "planned" and record["mode"] == "verify"
-    running = {"services": {"results": [{"item": {"name": "hello", "type": "combined"},
-                                         "services": [{"status": {"build": {"status": "SUCCESS"}, "deployment": {"status": "COMPLETED"}}}]}]},
-               "addons": {"results": [{"item": {"name": "hello-postgresql"}, "addon": {"status": "running"}}]},
-               "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "verified"},
-                                        "subdomains": [{"name": "www", "fullName": "www.hello.example", "verified": True}]}]}}
-    verified = verify_record(record, running)
-    assert (verified["status"], verified["reasons"]) == ("verified", [])
-    assert [(c["kind"], c["name"], c["state"], c["ok"]) for c in verified["runtime"]] == [
-        ("services", "hello", "build SUCCESS", True), ("services", "hello", "deployment COMPLETED", True),
-        ("addons", "hello-postgresql", "running", True), ("domains", "hello.example", "verified", True),
-        ("domains", "www.hello.example", "verified", True)]
-    waiting = {"services": {"results": [{"item": {"name": "hello", "type": "combined"}, "services": [{"status": {"deployment": {"status": "IN_PROGRESS"}}}]}]},
-               "addons": {"results": [{"item": {"name": "hello-redis"}, "addon": {"status": "allocating"}}]},
-               "domains": {"results": [{"item": {"domain": "hello.example"}, "domain": {"name": "hello.example", "status": "pending"}}]}}
-    attention = verify_record(record, waiting)
-    assert attention["status"] == "attention"
-    assert attention["reasons"] == ["service hello has no build yet: push to its branch or start a build",
-                                    "service hello: deployment is IN_PROGRESS, not COMPLETED",
-                                    "addon hello-redis is allocating, not running", "domain hello.example is not verified: publish its TXT record"]
-    scaled = {"services": {"results": [{"changed": True, "diff": {"before": {"instances": 3}}, "changed_paths": ["deployment.instances"],
-                                        "item": {"name": "hello"}}]}}
-    drift = verify_record(unit_record(plan, scaled, "verify"), waiting)
-    assert drift["status"] == "drift" and drift["reasons"][0] == "services hello: would update (deployment.instances)"
-    missing = verify_record(record, {"services": {"results": [{"item": {"name": "hello"}, "services": []}]}})
-    assert missing["reasons"] == ["service hello does not exist"] and missing["status"] == "drift"
-    unsupported = dict(record, status="unsupported")
-    assert verify_record(unsupported, running) is unsupported
