@@ -4,12 +4,13 @@ config vars, domains. docs/mapping.md states each rule."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils import public_suffix_list, rules
-from tests.helpers import ROOT
+ROOT = Path(__file__).resolve().parents[4]
 
 DEFAULTS = yaml.safe_load((ROOT / "roles" / "herokumigrate" / "defaults" / "main.yml").read_text())
 
