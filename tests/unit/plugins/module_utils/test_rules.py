@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils import public_suffix_list, rules
+
 ROOT = Path(__file__).resolve().parents[4]
 
 DEFAULTS = yaml.safe_load((ROOT / "roles" / "herokumigrate" / "defaults" / "main.yml").read_text())
