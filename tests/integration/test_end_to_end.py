@@ -127,7 +127,7 @@ def test_multi_dyno_app_is_a_build_service_deployments_and_a_secret_group(migrat
     assert release["jobType"] == "manual"
     addons = {a["name"]: a for a in nf.list("/v1/projects/{project}/addons", "addons", project=p)}
     assert set(addons) == set(data_addons(migrated, p).values()) and len(addons) == 2
-    assert {a["type"] for a in addons.values()} == {"postgresql", "redis"}
+    assert {a["spec"]["type"] for a in addons.values()} == {"postgresql", "redis"}
 
 
 def test_pipeline_places_each_app_in_its_stage_with_release_flows(migrated, nf):
