@@ -91,7 +91,7 @@ PRIVATE = """
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--file", help="a local copy of public_suffix_list.dat instead of downloading it")
     parser.add_argument("--source", help="what to record as the source (default: the URL or the file)")
     args = parser.parse_args(argv)

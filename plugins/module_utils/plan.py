@@ -136,7 +136,8 @@ class UnitPlan(object):
         out = []
         for index, job in enumerate(jobs, 1):
             size = (job.get("dyno_size") or "standard-1x")
-            out.append(dict(project=project, name=self.name("%s-scheduler-%d" % (prefix, index), "job", key="%s/scheduler:%d" % (prefix, index)), schedule=job["schedule"],
+            name = self.name("%s-scheduler-%d" % (prefix, index), "job", key="%s/scheduler:%d" % (prefix, index))
+            out.append(dict(project=project, name=name, schedule=job["schedule"],
                             concurrency_policy="forbid", plan=self.plan_of(dict(size=size)), deploy_from=source,
                             start=dict(command=job["command"]), runtime_variables_ref=variables_ref, heroku_command=job["command"]))
         return out
