@@ -17,7 +17,7 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflan
 from tests.helpers import ROOT, EmulatorProcess, run_playbook
 
 FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "edge.yml"
-INVENTORY = ROOT / "tests" / "edge" / "inventory"
+INVENTORY = ROOT / "tests" / "integration" / "edge" / "inventory"
 UNITS = [("pipeline", "edge-shop"), ("pipeline", "edge-geo"), ("app", "edge-shop"), ("app", "edge-a--b"), ("app", "edge-a-b"),
          ("app", "edge-procs"), ("app", "edge-fir"), ("app", "edge-internal"), ("app", "edge-docker"), ("app", "edge-empty")]
 PROJECTS = rules.unit_project_names(UNITS)
@@ -246,3 +246,17 @@ def test_northflank_project_refuses_a_project_another_heroku_unit_owns(migrated,
         else:
             assert "changed=False" in result.stdout
     assert nf.get("/v1/projects/{project}", project=project)["description"] == existing
+
+
+def test_project_names_do_not_depend_on_the_inventory_s_filters(migrated, tmp_path):
+    """The inventory names projects from every unit of the account: with only edge-a-b and the app edge-shop kept,
+    their projects keep the names that tell them from edge-a--b and the pipeline edge-shop."""
+    config = tmp_path / "filtered.heroku.yml"
+    config.write_text("plugin: herokumigrate.northflank.heroku\napps: [edge-a-b, edge-shop]\npipelines: []\n")
+    out = tmp_path / "projects.json"
+    run_playbook(str(INVENTORY_PLAY), migrated["heroku"].env(), "-i", str(config), "-e", f"herokumigrate_projects_file={out}")
+    hosts = json.loads(out.read_text())
+    assert hosts == {"edge-a-b": A_B1, "edge-shop": SHOP_APP}
+
+
+INVENTORY_PLAY = ROOT / "tests" / "integration" / "edge" / "projects.yml"
