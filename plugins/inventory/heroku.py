@@ -18,6 +18,12 @@ description:
     C(generation), C(migration) and C(apps), one entry per app with its stage, process types, scenario and reason) and
     C(heroku_migration) (C(scenario), C(reason), C(warnings)). Both can be used in O(compose), O(groups) and O(keyed_groups)."
   - An app outside any pipeline whose name is also a pipeline's becomes host C(<name>-app), so that neither unit hides the other.
+  - "Each host also gets C(herokumigrate_project), the Northflank project of the unit (C(heroku_unit.project)): its Heroku
+    name made a valid Northflank name, and when two units of the account would get the same project name (an app named like
+    a pipeline, apps whose names differ only in characters Northflank folds such as C(a--b) and C(a-b)), each of them with a
+    short hash of its Heroku kind and name appended. It is computed from every unit of the account, before the O(apps),
+    O(pipelines) and O(teams) filters, so that C(--limit) and filters never change it (docs/mapping.md, Names). Set
+    C(herokumigrate_project) in host variables to choose another."
   - Costs the pages of C(GET /apps) (1000 apps a page), C(GET /pipeline-couplings) and C(GET /pipelines), plus one
     C(GET /apps/{app}/formation) per app kept by the filters; enable the inventory cache for large accounts.
   - Uses a YAML configuration file that ends with C(heroku.yml) or C(heroku.yaml).
@@ -158,6 +164,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         host_vars = dict(heroku_unit=unit, heroku_migration=unit["migration"])
         for key, value in host_vars.items():
             self.inventory.set_variable(name, key, value)
+        if unit.get("project"):
+            # The plan names the project after it (role variable herokumigrate_project); host_vars files still win.
+            self.inventory.set_variable(name, "herokumigrate_project", unit["project"])
         strict = self.get_option("strict")
         self._set_composite_vars(self.get_option("compose"), host_vars, name, strict=strict)
         self._add_host_to_composed_groups(self.get_option("groups"), host_vars, name, strict=strict)

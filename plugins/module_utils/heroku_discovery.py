@@ -21,7 +21,7 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError, argument_spec, client_from_params
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import (
-    STAGES, classify_app, classify_config_vars, classify_pipeline, cron_from_heroku_schedule)
+    STAGES, classify_app, classify_config_vars, classify_pipeline, cron_from_heroku_schedule, unit_project_names)
 
 APP = "/apps/{app}"
 SCHEDULER_URL = "https://particleboard.heroku.com"
@@ -194,20 +194,24 @@ class HerokuDiscovery(object):
                 members.setdefault(coupling["pipeline"]["id"], []).append((coupling, app))
         coupled = set(app["id"] for pairs in members.values() for _c, app in pairs)
         in_teams = (lambda app: _name(app.get("team")) in teams) if teams else (lambda app: True)
+        pipelines = sorted(self.client.list("/pipelines"), key=lambda p: p["name"])
+        # Project names from every unit of the account, before any filter: the same whatever is kept or --limit-ed.
+        projects = unit_project_names([("pipeline", p["name"]) for p in pipelines] +
+                                      [("app", a["name"]) for a in apps if a["id"] not in coupled])
 
         units = []
-        for pipeline in sorted(self.client.list("/pipelines"), key=lambda p: p["name"]):
+        for pipeline in pipelines:
             pairs = sorted(members.get(pipeline["id"], []), key=lambda pair: _stage_order(pair[0]["stage"], pair[1]["name"]))
             if not _matches(pipeline["name"], pipeline_patterns) or (teams and not any(in_teams(app) for _c, app in pairs)):
                 continue
             summaries = [self.app_summary(app, coupling, pipeline) for coupling, app in pairs]
             info = dict(apps=summaries)
-            units.append(_unit("pipeline", pipeline, summaries, classify_pipeline(info)))
+            units.append(_unit("pipeline", pipeline, summaries, classify_pipeline(info), projects[("pipeline", pipeline["name"])]))
         for app in sorted(apps, key=lambda a: a["name"]):
             if app["id"] in coupled or not _matches(app["name"], app_patterns) or not in_teams(app):
                 continue
             summary = self.app_summary(app)
-            units.append(_unit("app", app, [summary], summary["migration"]))
+            units.append(_unit("app", app, [summary], summary["migration"], projects[("app", app["name"])]))
         return units
 
     # -- one pipeline ---------------------------------------------------------------------
@@ -270,7 +274,7 @@ def app_fields(app):
     )
 
 
-def _unit(kind, obj, summaries, migration):
+def _unit(kind, obj, summaries, migration, project=None):
     """A migration unit: the host of the inventory."""
     if kind == "pipeline":
         # the apps that are migrated decide (review and test apps aside)
@@ -283,7 +287,7 @@ def _unit(kind, obj, summaries, migration):
         return values[0] if len(values) == 1 else None
 
     return dict(
-        kind=kind, name=obj["name"], id=obj["id"], region=single("region"), team=single("team"), stack=single("stack"),
+        kind=kind, name=obj["name"], id=obj["id"], project=project, region=single("region"), team=single("team"), stack=single("stack"),
         generation=single("generation"), migration=migration,
         apps=[dict(name=s["app"]["name"], id=s["app"]["id"], region=s["app"]["region"], stack=s["app"]["stack"],
                    stage=(s["pipeline"] or {}).get("stage"), process_types=s["migration"]["process_types"],

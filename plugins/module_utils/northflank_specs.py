@@ -261,31 +261,45 @@ def job_run(job_id, condition="success"):
     return node
 
 
+def release_phases(release_phase):
+    """The release phases of a stage as a list: ``release_phase`` is one (a dict) or several (a list), or none."""
+    if not release_phase:
+        return []
+    return list(release_phase) if isinstance(release_phase, (list, tuple)) else [release_phase]
+
+
 def _release_phase_steps(release_phase, release_to_job):
     """The Heroku release phase (A7): give the job the new code and wait for it to be running
     (``Release`` with ``condition: "running"``), then run it and wait for success (``JobRun`` with
-    ``condition: "success"``): the documented "build promotion with database migration" order ([release-flow])."""
-    if not release_phase:
-        return []
-    job = {"id": release_phase["job"], "type": "job"}
-    return [release_to_job(job), job_run(release_phase["job"])]
+    ``condition: "success"``): the documented "build promotion with database migration" order ([release-flow]).
+    Several release phases (one per app of the stage) run one after the other, before any target."""
+    steps = []
+    for phase in release_phases(release_phase):
+        job = {"id": phase["job"], "type": "job"}
+        steps += [release_to_job(phase, job), job_run(phase["job"])]
+    return steps
 
 
 def build_release_flow(build_service, branch, targets, build="latest", release_phase=None):
     """The development flow (docs/mapping.md): deploy the latest build of ``branch`` from ``build_service``
-    to the stage's deployment services, after the optional release-phase job.
+    to the stage's deployment services, after the optional release-phase jobs.
 
-    ``targets``: ``[{"id", "type": "service"|"job"}]``; ``release_phase``: ``{"job": id}``.
+    ``targets``: ``[{"id", "type": "service"|"job", "build_service"?, "branch"?}]``; ``release_phase``: ``{"job": id,
+    "build_service"?, "branch"?}`` or a list of them. A target's or release phase's own ``build_service`` and ``branch``
+    (an app of a stage with several apps deploys its own build) win over the flow's.
     One sequential Workflow ([release-flow]: the documented flows are a Workflow of ``Release`` steps)."""
-    steps = _release_phase_steps(release_phase, lambda job: build_release(build_service, branch, job, build, condition="running"))
-    steps.extend(build_release(build_service, branch, target, build) for target in targets)
+    def own(item):
+        return item.get("build_service") or build_service, item.get("branch") or branch
+
+    steps = _release_phase_steps(release_phase, lambda phase, job: build_release(*own(phase), target=job, build=build, condition="running"))
+    steps.extend(build_release(*own(target), target=target, build=build) for target in targets)
     return workflow(steps)
 
 
 def promote_release_flow(targets, release_phase=None):
     """The staging / production flow (docs/mapping.md): promote each target's ``origin`` from the stage
-    before, after the optional release-phase job (``{"job": id, "origin": id}``)."""
-    steps = _release_phase_steps(release_phase, lambda job: promote_release(release_phase["origin"], job, condition="running"))
+    before, after the optional release-phase jobs (``{"job": id, "origin": id}``, or a list of them)."""
+    steps = _release_phase_steps(release_phase, lambda phase, job: promote_release(phase["origin"], job, condition="running"))
     steps.extend(promote_release(target["origin"], target) for target in targets)
     return workflow(steps)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import (
     STAGES, WEB, WEB_PORT_NAME, MappingError, addon_type_for, builder_for, domain_parts, dropped_variables, git_mirror_for,
-    northflank_name, plan_for, region_for, repository_for, runtime_variables)
+    northflank_name, plan_for, project_rename, region_for, repository_for, runtime_variables, unique_names)
 
 
 class UnitPlan(object):
@@ -21,6 +21,11 @@ class UnitPlan(object):
     def __init__(self, unit, settings):
         self.unit = unit
         self.settings = settings
+        self.names = None  # {kind: {key: name}} once every name of the unit is known (plan())
+        self.wanted = {}
+        self.reset()
+
+    def reset(self):
         self.renamed = []
         self.secrets = {}
         self.todo = []
@@ -29,8 +34,14 @@ class UnitPlan(object):
         self.warnings = []
 
     # -- small helpers --------------------------------------------------------------------
-    def name(self, base, kind):
-        return northflank_name(base, kind, self.renamed)
+    def name(self, base, kind, key=None):
+        """The Northflank name of the Heroku thing ``key`` (default ``base``): unique within the unit per kind
+        (rules.unique_names). The plan is built twice: a first pass collects every name, the second uses them."""
+        key = key or base
+        if self.names is None:
+            self.wanted.setdefault(kind, {})[key] = base
+            return northflank_name(base, kind)
+        return self.names[kind][key]
 
     def secret(self, ref, values):
         self.secrets[ref] = values
@@ -57,8 +68,11 @@ class UnitPlan(object):
     def build_arguments(self, info):
         return runtime_variables(info, self.settings.get("variables") or {})
 
-    def web_port(self):
-        return dict(name=WEB_PORT_NAME, internal_port=int(self.settings.get("web_port", 8080)), public=True, protocol="HTTP")
+    def web_port(self, info):
+        """The web dyno's port: public, unless the app is a Private Space app with internal routing (reachable only
+        inside its space on Heroku; inside its project on Northflank)."""
+        public = not info["app"].get("internal_routing")
+        return dict(name=WEB_PORT_NAME, internal_port=int(self.settings.get("web_port", 8080)), public=public, protocol="HTTP")
 
     def health_checks(self):
         path = self.settings.get("health_check_path")
@@ -108,7 +122,8 @@ class UnitPlan(object):
                                          why="owned by %s: migrated with that app; its connection string is copied" % addon["owning_app"]))
                 continue
             defaults = (self.settings.get("addon_settings") or {}).get(nf_type) or {}
-            name = self.name("%s-%s" % (info["app"]["name"], nf_type), "addon")
+            # One Northflank addon per Heroku add-on, named after it (its name is unique across Heroku).
+            name = self.name(addon["name"], "addon", key="addon:%s" % addon["name"])
             out.append(dict(project=project, name=name, type=nf_type, version=defaults.get("version"), plan=defaults.get("plan"),
                             storage=defaults.get("storage"), replicas=defaults.get("replicas"), tls=defaults.get("tls"),
                             heroku_addon=addon["name"], heroku_plan=addon["plan"]))
@@ -121,7 +136,8 @@ class UnitPlan(object):
         out = []
         for index, job in enumerate(jobs, 1):
             size = (job.get("dyno_size") or "standard-1x")
-            out.append(dict(project=project, name=self.name("%s-scheduler-%d" % (prefix, index), "job"), schedule=job["schedule"],
+            name = self.name("%s-scheduler-%d" % (prefix, index), "job", key="%s/scheduler:%d" % (prefix, index))
+            out.append(dict(project=project, name=name, schedule=job["schedule"],
                             concurrency_policy="forbid", plan=self.plan_of(dict(size=size)), deploy_from=source,
                             start=dict(command=job["command"]), runtime_variables_ref=variables_ref, heroku_command=job["command"]))
         return out
@@ -133,7 +149,7 @@ class UnitPlan(object):
         web = next((f for f in info["formation"] if f["type"] == WEB), info["formation"][0])
         self.todo.append("%s: the release phase (%s) is job %s-release; it is not run by the migration, since it would run "
                          "against the Heroku databases the app still uses" % (info["app"]["name"], command, prefix))
-        return [dict(project=project, name=self.name("%s-release" % prefix, "job"), plan=self.plan_of(web), deploy_from=source,
+        return [dict(project=project, name=self.name("%s-release" % prefix, "job", key="%s/release" % prefix), plan=self.plan_of(web), deploy_from=source,
                      start=dict(command=command), runtime_variables_ref=variables_ref, heroku_command=command, release_phase=True)]
 
     def domains(self, project, info, service):
@@ -141,7 +157,7 @@ class UnitPlan(object):
             return []
         out = {}
         for hostname in info.get("custom_domains") or []:
-            domain, sub = domain_parts(hostname, self.settings.get("domain_apexes"))
+            domain, sub = domain_parts(hostname, self.settings.get("domain_apexes"), "%s (app %s)" % (self.unit, info["app"]["name"]))
             entry = out.setdefault(domain, dict(domain=domain, project=project, subdomains=[]))
             entry["subdomains"].append(dict(name=sub, service=service, port=WEB_PORT_NAME))
         return [out[k] for k in sorted(out)]
@@ -151,7 +167,7 @@ class UnitPlan(object):
         """A build service, one deployment service per process type and a secret group (multi-dyno and pipeline apps)."""
         app = info["app"]["name"]
         repo = repository_for(app, self.settings, self.unit)
-        builder = self.name("%s-builder" % prefix, "service")
+        builder = self.name("%s-builder" % prefix, "service", key="%s/builder" % prefix)
         build = dict(project=project, name=builder, type="build", vcs=dict(repo, branch=None), build_plan=self.settings.get("build_plan"),
                      buildpack=self.buildpack(info), build_rules=dict(branches=[repo["branch"]], pull_requests=[]),
                      build_arguments_ref=self.secret("%s-build" % prefix, self.build_arguments(info)))
@@ -162,27 +178,27 @@ class UnitPlan(object):
                 continue
             web = row["type"] == WEB
             deployments.append(dict(
-                project=project, name=self.name("%s-%s" % (prefix, row["type"]), "service"), type="deployment",
+                project=project, name=self.name("%s-%s" % (prefix, row["type"]), "service", key="%s/process:%s" % (prefix, row["type"])), type="deployment",
                 plan=self.plan_of(row), instances=row["quantity"], deploy_from=source, start=dict(process=row["type"]),
-                ports=[self.web_port()] if web else [], health_checks=self.health_checks() if web else None,
+                ports=[self.web_port(info)] if web else [], health_checks=self.health_checks() if web else None,
                 process_type=row["type"], stage=stage))
         env_ref = self.secret("%s-env" % prefix, self.variables(info, web=True))
         jobs = self.scheduler_jobs(project, info, source, prefix) + self.release_job(project, info, source, prefix, None)
-        group = dict(project=project, name=self.name("%s-env" % prefix, "secret_group"), secret_type="runtime", priority=10,
+        group = dict(project=project, name=self.name("%s-env" % prefix, "secret_group", key="%s/env" % prefix), secret_type="runtime", priority=10,
                      restricted_to=[dict(id=d["name"], type="service") for d in deployments] + [dict(id=j["name"], type="job") for j in jobs],
                      variables_ref=env_ref)
         web_service = next((d["name"] for d in deployments if d["process_type"] == WEB), None)
-        return dict(build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service)
+        return dict(app=app, build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service)
 
     def single_dyno(self, info):
         app = info["app"]["name"]
-        project = self.name(self.settings.get("project") or app, "project")
+        project = self.name(self.settings.get("project") or app, "project", key="unit")
         row = info["formation"][0]
         repo = repository_for(app, self.settings, self.unit)
         web = row["type"] == WEB
-        name = self.name(app, "service")
+        name = self.name(app, "service", key="%s/process:%s" % (app, row["type"]))
         service = dict(project=project, name=name, type="combined", vcs=repo, plan=self.plan_of(row), build_plan=self.settings.get("build_plan"),
-                       instances=row["quantity"], buildpack=self.buildpack(info), ports=[self.web_port()] if web else [],
+                       instances=row["quantity"], buildpack=self.buildpack(info), ports=[self.web_port(info)] if web else [],
                        health_checks=self.health_checks() if web else None, start=None if web else dict(process=row["type"]),
                        runtime_variables_ref=self.secret("%s-runtime" % app, self.variables(info, web=web)),
                        build_arguments_ref=self.secret("%s-build" % app, self.build_arguments(info)), process_type=row["type"])
@@ -196,7 +212,7 @@ class UnitPlan(object):
 
     def multi_dyno(self, info):
         app = info["app"]["name"]
-        project = self.name(self.settings.get("project") or app, "project")
+        project = self.name(self.settings.get("project") or app, "project", key="unit")
         parts = self.app_services(project, info, app)
         self.report_app(info)
         return dict(project=self.project(project, info), addons=self.addons(project, info), secret_groups=[parts["group"]],
@@ -205,7 +221,7 @@ class UnitPlan(object):
 
     def pipeline(self, info):
         name = info["pipeline"]["name"]
-        project = self.name(self.settings.get("project") or name, "project")
+        project = self.name(self.settings.get("project") or name, "project", key="unit")
         apps = sorted(info["apps"], key=lambda a: STAGES.index(a["pipeline"]["stage"]) if a["pipeline"]["stage"] in STAGES else 99)
         result = dict(project=self.project(project, apps[0] if apps else None, pipeline=name), addons=[], secret_groups=[],
                       services=[], jobs=[], domains=[], release_flows=[])
@@ -223,63 +239,122 @@ class UnitPlan(object):
             result["addons"] += self.addons(project, app)
             result["domains"] += self.domains(project, app, parts["web"])
             self.report_app(app)
-        stages = dict((stage, dict(services=[d["name"] for p in parts for d in p["deployments"]], jobs=[], addons=[]))
+        stages = dict((stage, dict(services=[d["name"] for p in parts for d in p["deployments"]],
+                                   jobs=[j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")], addons=[]))
                       for stage, parts in by_stage.items())
-        result["pipeline"] = dict(project=project, name=self.name(name, "pipeline"), stages=stages)
+        result["pipeline"] = dict(project=project, name=self.name(name, "pipeline", key="pipeline"), stages=stages)
         result["release_flows"] = self.release_flows(project, result["pipeline"]["name"], by_stage)
         return result
 
+    @staticmethod
+    def _release_job(parts):
+        return next((j["name"] for j in parts["jobs"] if j.get("release_phase")), None)
+
+    @staticmethod
+    def upstream_for(parts, previous):
+        """The ONE app of the stage before that an app is promoted from (a Heroku promotion copies one app's build
+        to the apps downstream): the one running most of its process types (and its release phase), then by name."""
+        wanted = set(d["process_type"] for d in parts["deployments"])
+        release = UnitPlan._release_job(parts) is not None
+
+        def score(up):
+            types = set(d["process_type"] for d in up["deployments"])
+            return (-len(wanted & types), -(release and UnitPlan._release_job(up) is not None), up["app"])
+        return sorted(previous, key=score)[0]
+
     def release_flows(self, project, pipeline, by_stage):
-        """The first stage deploys the latest build of its branch; each later stage promotes from the one before."""
-        flows, previous, previous_release = [], None, None
+        """One flow per stage (docs/mapping.md, "Pipelines"). The first stage deploys each app's own build; each later
+        stage promotes, for each app, all its process types from one app of the stage before (upstream_for). Every
+        app's release phase runs first. What cannot be promoted (a process type or a release phase the upstream app
+        does not have) is left out of the flow and reported; its service still deploys its own build."""
+        flows, previous = [], None
         for stage in [s for s in STAGES if s in by_stage]:
-            parts = by_stage[stage]
-            targets = [dict(id=d["name"], type="service", process_type=d["process_type"]) for p in parts for d in p["deployments"]]
+            parts_list = sorted(by_stage[stage], key=lambda p: p["app"])
             flow = dict(project=project, pipeline=pipeline, stage=stage)
-            release = next((j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")), None)
-            if release:
-                # A promoted release phase runs the image of the stage before's release job.
-                flow["release_phase"] = dict(job=release, origin=previous_release) if previous else dict(job=release)
+            targets, phases = [], []
             if previous is None:
-                source = parts[0]["source"]
-                flow.update(mode="build", build_service=source["build_service"], branch=source["branch"],
-                            targets=[dict(id=t["id"], type="service") for t in targets])
+                first = parts_list[0]["source"]
+                flow.update(mode="build", build_service=first["build_service"], branch=first["branch"])
+                for parts in parts_list:
+                    src = parts["source"]
+                    own = dict(build_service=src["build_service"], branch=src["branch"])
+                    targets += [dict(own, id=d["name"], type="service") for d in parts["deployments"]]
+                    release = self._release_job(parts)
+                    if release:
+                        phases.append(dict(own, job=release))
             else:
-                origins = dict((t["process_type"], t["id"]) for t in previous)
-                flow.update(mode="promote", targets=[dict(id=t["id"], type="service", origin=origins.get(t["process_type"]))
-                                                     for t in targets])
-                missing = [t["id"] for t in flow["targets"] if not t["origin"]]
-                if missing:
-                    raise MappingError("%s: stage %s runs process types the stage before does not (%s): nothing to promote from"
-                                       % (self.unit, stage, ", ".join(missing)))
-            if previous is not None and release and not previous_release:
-                raise MappingError("%s: stage %s has a release phase and the stage before has none: nothing to promote it from"
-                                   % (self.unit, stage))
+                flow.update(mode="promote")
+                for parts in parts_list:
+                    up = self.upstream_for(parts, previous)
+                    if len(previous) > 1:
+                        self.warnings.append("stage %s: %s is promoted from %s (of %s in the stage before)"
+                                             % (stage, parts["app"], up["app"], ", ".join(p["app"] for p in previous)))
+                    origins = dict((d["process_type"], d["name"]) for d in up["deployments"])
+                    for d in parts["deployments"]:
+                        if d["process_type"] in origins:
+                            targets.append(dict(id=d["name"], type="service", origin=origins[d["process_type"]]))
+                        else:
+                            self.skipped.append(dict(
+                                what="promotion of process type %s to %s (stage %s)" % (d["process_type"], parts["app"], stage),
+                                why="%s, which it is promoted from, does not run it: service %s deploys its own build"
+                                    % (up["app"], d["name"])))
+                    release, up_release = self._release_job(parts), self._release_job(up)
+                    if release and up_release:
+                        phases.append(dict(job=release, origin=up_release))
+                    elif release:
+                        self.skipped.append(dict(
+                            what="release phase of %s in the %s release flow" % (parts["app"], stage),
+                            why="%s, which it is promoted from, has no release phase to promote: run job %s yourself"
+                                % (up["app"], release)))
+                    elif up_release:
+                        self.warnings.append("stage %s: %s has no release phase; the release phase of %s is not run for it"
+                                             % (stage, parts["app"], up["app"]))
+            if not targets:
+                self.skipped.append(dict(what="release flow of stage %s" % stage,
+                                         why="nothing to promote from the stage before; its services deploy their own builds"))
+                previous = parts_list
+                continue
+            flow["targets"] = targets
+            if phases:
+                flow["release_phase"] = phases if len(phases) > 1 else phases[0]
             flows.append(flow)
-            previous, previous_release = targets, release
+            previous = parts_list
         return flows
 
     def project(self, name, info, pipeline=None):
         region = self.settings.get("region") or region_for((info or {}).get("app", {}).get("region"), self.settings.get("regions") or {}, self.unit)
         what = "pipeline %s" % pipeline if pipeline else "app %s" % info["app"]["name"]
-        return dict(name=name, region=region, description="Migrated from Heroku %s" % what)
+        # The description marks the project as this unit's: northflank_project's owner refuses another unit's project.
+        return dict(name=name, region=region, description="Migrated from Heroku %s" % what, owner="Heroku %s" % what)
 
     def plan(self, kind, info):
         """``kind`` is ``app`` or ``pipeline``; ``info`` what heroku_app_info / heroku_pipeline_info returned."""
         scenario = info["migration"]["scenario"]
         if scenario == "unsupported":
             raise MappingError("%s cannot be migrated: %s" % (self.unit, info["migration"]["reason"]))
-        if kind == "pipeline":
-            resources = self.pipeline(info)
-        elif scenario == "single_dyno":
-            resources = self.single_dyno(info)
-        else:
-            resources = self.multi_dyno(info)
+        # First pass: every name the unit needs; then each made unique (rules.unique_names); second pass: the plan.
+        self.names, self.wanted = None, {}
+        self.compose(kind, scenario, info)
+        self.names, renamed = {}, []
+        for name_kind in sorted(self.wanted):
+            self.names[name_kind], entries = unique_names(self.wanted[name_kind], name_kind, self.unit)
+            renamed.extend(entries)
+        self.reset()
+        resources = self.compose(kind, scenario, info)
+        project_entry = project_rename(kind, self.unit, resources["project"]["name"]) if self.settings.get("project") else None
+        self.renamed = ([project_entry] if project_entry else []) + renamed
         resources.update(unit=self.unit, kind=kind, scenario="pipeline" if kind == "pipeline" else scenario,
                          tables_version=self.settings.get("tables_version"),
                          renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings,
                          git_mirrors=self.git_mirrors)
         return resources
+
+    def compose(self, kind, scenario, info):
+        if kind == "pipeline":
+            return self.pipeline(info)
+        if scenario == "single_dyno":
+            return self.single_dyno(info)
+        return self.multi_dyno(info)
 
 
 def plan_unit(unit, kind, info, settings):

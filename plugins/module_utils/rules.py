@@ -14,11 +14,20 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils import public_suffix_list
 
-# Variables Heroku sets itself (dyno metadata, review apps, the runtime): the target platform provides its own.
-# WEB_CONCURRENCY is not among them: buildpacks only default it, so a config var of that name is the user's choice.
-HEROKU_MANAGED_PREFIXES = ("HEROKU_",)
-HEROKU_MANAGED_NAMES = ("PORT", "DYNO", "DYNO_RAM", "STACK")
+
+# Variables Heroku sets itself, by name (docs/mapping.md, "Config vars"): the dyno's runtime (Heroku Dev Center
+# "Dyno Startup Behavior", "Dynos and the Dyno Manager"), the dyno metadata of the runtime-dyno-metadata and
+# runtime-dyno-build-metadata labs features ("Dyno Metadata") and what review apps get ("Review Apps"). Any other
+# name is the user's, HEROKU_API_KEY or HEROKU_OAUTH_SECRET included. WEB_CONCURRENCY is not among them either:
+# buildpacks only default it, so a config var of that name is the user's choice.
+HEROKU_MANAGED_NAMES = frozenset((
+    "PORT", "DYNO", "DYNO_RAM", "STACK",
+    "HEROKU_APP_ID", "HEROKU_APP_NAME", "HEROKU_APP_DEFAULT_DOMAIN_NAME", "HEROKU_DYNO_ID", "HEROKU_RELEASE_CREATED_AT",
+    "HEROKU_RELEASE_VERSION", "HEROKU_SLUG_COMMIT", "HEROKU_SLUG_DESCRIPTION", "HEROKU_BUILD_COMMIT", "HEROKU_BUILD_DESCRIPTION",
+    "HEROKU_BRANCH", "HEROKU_PR_NUMBER", "HEROKU_PARENT_APP_NAME",
+))
 # Pipeline stages that are migrated (docs/mapping.md); apps coupled in the others (review apps, test) are ephemeral.
 STAGES = ("development", "staging", "production")
 
@@ -32,6 +41,18 @@ MAX_NAME = {"project": 39, "service": 54, "job": 52, "addon": 39, "secret_group"
 _NAME_CHARS = re.compile(r"[^a-z0-9-]+")
 
 
+HASH_LEN = 6
+
+
+def _hash(text):
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:HASH_LEN]
+
+
+def _fit(clean, limit, suffix):
+    """``clean`` cut so that ``-suffix`` fits in ``limit`` characters."""
+    return clean[:limit - len(suffix) - 1].rstrip("-") + "-" + suffix
+
+
 def northflank_name(base, kind, renamed=None):
     """A valid Northflank name for ``base``: lower-case, safe characters, and if too long, cut and
     given a short hash of the full name so that two long names stay distinct and re-runs agree."""
@@ -43,11 +64,78 @@ def northflank_name(base, kind, renamed=None):
     if len(clean) < 3:
         clean = (clean + "-app")[:limit]
     if len(clean) > limit:
-        digest = hashlib.sha1(base.encode("utf-8")).hexdigest()[:6]
-        clean = clean[:limit - 7].rstrip("-") + "-" + digest
+        clean = _fit(clean, limit, _hash(base))
     if renamed is not None and clean != base:
-        renamed.append(dict(kind=kind, heroku=base, northflank=clean))
+        renamed.append(dict(kind=kind, heroku=base, northflank=clean, reason=name_reason(base, clean, kind)))
     return clean
+
+
+def name_reason(base, name, kind):
+    """Why a Heroku name was changed, in the report's words."""
+    if len(base) > MAX_NAME[kind]:
+        return "longer than %d characters: cut, with a hash of the Heroku name" % MAX_NAME[kind]
+    return "Northflank names are lower-case letters, digits and single hyphens"
+
+
+def unique_names(wanted, kind, unit=None):
+    """Northflank names of ``kind`` for ``wanted`` (``{key: Heroku name}``, the key being what identifies the
+    Heroku thing: its kind and name, an ID...), one per key and never the same twice (docs/mapping.md, "Names").
+
+    Each Heroku name is derived (``northflank_name``); names that two or more keys would share all get
+    ``-<hash of the key>`` appended, so the result depends only on the set of keys, never on their order,
+    and is the same on every run. Returns ``(names, renamed)``: ``{key: name}`` and the report's entries
+    for the names that differ from the Heroku name (``kind``, ``heroku``, ``northflank``, ``reason``)."""
+    derived = dict((key, northflank_name(base, kind)) for key, base in wanted.items())
+    holders = {}
+    for key, name in derived.items():
+        holders.setdefault(name, []).append(key)
+    names, renamed = {}, []
+    for key in sorted(wanted):
+        base, name = wanted[key], derived[key]
+        shared = sorted(k for k in holders[name] if k != key)
+        reason = None
+        if shared:
+            name = _fit(name, MAX_NAME[kind], _hash(key))
+            reason = "%s would also be the Northflank name of %s: a hash of the Heroku name added" % (
+                derived[key], ", ".join(wanted[k] for k in shared))
+        elif name != base:
+            reason = name_reason(base, name, kind)
+        names[key] = name
+        if reason:
+            renamed.append(dict(kind=kind, heroku=base, northflank=name, reason=reason))
+    clash = sorted(set(n for n in names.values() if list(names.values()).count(n) > 1))
+    if clash:
+        # Only a Heroku name that already ends in another's hash can get here; never let one overwrite the other.
+        raise MappingError("%s: Heroku names that still share the Northflank %s name %s after disambiguation (%s); rename one "
+                           "on Heroku or set herokumigrate_project" % (unit or "the account", kind, ", ".join(clash),
+                                                                       ", ".join(sorted(wanted[k] for k in names if names[k] in clash))))
+    return names, renamed
+
+
+def unit_key(kind, name):
+    """What identifies a migration unit (a Heroku app and a pipeline may share a name)."""
+    return "%s:%s" % (kind, name)
+
+
+def unit_project_names(units):
+    """The Northflank project of each unit (``units``: ``(kind, name)`` pairs, every unit of the account, before
+    any filter, so that ``--limit`` and the inventory's filters never change a name): ``{(kind, name): project}``."""
+    wanted = dict((unit_key(kind, name), name) for kind, name in units)
+    names, _renamed = unique_names(wanted, "project")
+    return dict(((kind, name), names[unit_key(kind, name)]) for kind, name in units)
+
+
+def project_rename(kind, name, project):
+    """The report's entry for a unit whose project is not named after it, or None."""
+    if project == name:
+        return None
+    if project == _fit(northflank_name(name, "project"), MAX_NAME["project"], _hash(unit_key(kind, name))):
+        reason = "another Heroku unit of the account would get the same project name: a hash of the Heroku name added"
+    elif project == northflank_name(name, "project"):
+        reason = name_reason(name, project, "project")
+    else:
+        reason = "set by herokumigrate_project"
+    return dict(kind="project", heroku=name, northflank=project, reason=reason)
 
 
 def lookup(table, key, what, unit, option):
@@ -143,18 +231,59 @@ def git_mirror_for(info, settings, unit):
                 branches=["%s:%s" % (b, repo["branch"]) for b in branches])
 
 
-def domain_parts(hostname, apexes):
-    """``("shop.acme.com" -> ("acme.com", "shop"))``: the registered domain and the subdomain. A
-    user-given apex list wins (for public suffixes such as co.uk); else the last two labels."""
+_SUFFIX_RULES = {}
+
+
+def _suffix_rules():
+    if not _SUFFIX_RULES:
+        for rule in (public_suffix_list.ICANN + " " + public_suffix_list.PRIVATE).split():
+            _SUFFIX_RULES[rule.lstrip("!")] = "exception" if rule.startswith("!") else "rule"
+    return _SUFFIX_RULES
+
+
+def public_suffix(hostname):
+    """The public suffix of ``hostname`` by the Public Suffix List's algorithm (https://publicsuffix.org/list/):
+    the matching rule with the most labels wins, an exception rule (``!``) drops its leftmost label, a wildcard
+    (``*.``) matches one label, and a name no rule matches has its last label as suffix."""
+    rules = _suffix_rules()
+    labels = hostname.lower().rstrip(".").split(".")
+    best = 1
+    for i in range(len(labels)):
+        candidate = ".".join(labels[i:])
+        wildcard = ".".join(["*"] + labels[i + 1:])
+        if rules.get(candidate) == "exception":
+            return ".".join(labels[i + 1:])
+        if candidate in rules or (i + 1 < len(labels) and rules.get(wildcard) == "rule"):
+            best = max(best, len(labels) - i)
+    return ".".join(labels[-best:])
+
+
+def registered_domain(hostname):
+    """The domain a host name is registered under (its public suffix and one label more), or None when
+    the host name is itself a public suffix (nothing can be registered there)."""
+    labels = hostname.lower().rstrip(".").split(".")
+    suffix = public_suffix(hostname).split(".")
+    if len(labels) <= len(suffix):
+        return None
+    return ".".join(labels[-len(suffix) - 1:])
+
+
+def domain_parts(hostname, apexes, unit=None):
+    """``("shop.acme.co.uk" -> ("acme.co.uk", "shop"))``: the registered domain and the subdomain (``@`` for the
+    domain itself). A user-given apex (herokumigrate_domain_apexes) wins, the longest first; else the Public
+    Suffix List decides. A host name that is a public suffix itself is an error: Northflank would be asked to
+    register the suffix."""
+    hostname = hostname.lower().rstrip(".")
     for apex in sorted(apexes or [], key=len, reverse=True):
         if hostname == apex:
             return apex, "@"
         if hostname.endswith("." + apex):
             return apex, hostname[:-len(apex) - 1]
-    labels = hostname.split(".")
-    if len(labels) <= 2:
-        return hostname, "@"
-    return ".".join(labels[-2:]), ".".join(labels[:-2])
+    domain = registered_domain(hostname)
+    if domain is None:
+        raise MappingError("%s: custom domain %s is a public suffix (Public Suffix List): it cannot be registered; remove it "
+                           "or set herokumigrate_domains: false, or herokumigrate_domain_apexes" % (unit or "unit", hostname))
+    return domain, "@" if hostname == domain else hostname[:-len(domain) - 1]
 
 
 # -- classification: the scenario of a unit, decided here and only here ----------------------
@@ -181,7 +310,7 @@ def classify_config_vars(config_vars, attachments):
     for key in config_vars:
         if key in addon_vars:
             out[key] = "addon"
-        elif key in HEROKU_MANAGED_NAMES or key.startswith(HEROKU_MANAGED_PREFIXES):
+        elif key in HEROKU_MANAGED_NAMES:
             out[key] = "heroku"
         else:
             out[key] = "user"

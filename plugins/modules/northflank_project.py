@@ -44,6 +44,15 @@ options:
       - ID of a bring-your-own-cloud cluster to create the project in, instead of O(region). Cannot change once the
         project exists.
     type: str
+  owner:
+    description:
+      - The Heroku unit this project is migrated from, for example V(Heroku app acme-web) or V(Heroku pipeline acme).
+      - When set, an existing project whose description says it was migrated from another Heroku unit (it starts with
+        C(Migrated from Heroku) and not with C(Migrated from) followed by O(owner)) is left alone and the task fails with the
+        reason, in check mode too, so that two Heroku units never write the same project. A project with any other
+        description (created by hand, for example) is used as before.
+      - Give O(description) as C(Migrated from) followed by O(owner) to mark the projects this task creates.
+    type: str
   delete_child_objects:
     description:
       - With O(state=absent), also delete the services, jobs, addons and secret groups of the project.
@@ -67,6 +76,13 @@ EXAMPLES = r"""
   herokumigrate.northflank.northflank_project:
     name: acme-web
     description: Migrated from Heroku app acme-web
+    region: europe-west
+
+- name: The project of the Heroku app acme-web, unless another Heroku unit was migrated into it
+  herokumigrate.northflank.northflank_project:
+    name: acme-web
+    description: Migrated from Heroku app acme-web
+    owner: Heroku app acme-web
     region: europe-west
 
 - name: Delete a project and everything in it
@@ -93,12 +109,27 @@ api_requests:
   sample: {"GET /v1/projects/{project}": 1}
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, derive_id)
 
 PROJECT = "/v1/projects/{project}"
+MARKER = "Migrated from "
+HEROKU_MARKER = MARKER + "Heroku "
+
+
+def owner_conflict(owner, description):
+    """Why a project described by ``description`` belongs to another Heroku unit than ``owner``, or None."""
+    if not owner or not description or not description.startswith(HEROKU_MARKER):
+        return None
+    mine = MARKER + owner
+    if description == mine or re.match(re.escape(mine) + r"[\s.,;:()]", description):
+        return None
+    return ("belongs to another Heroku unit (its description: %r), not to %s: it is left alone. Give this unit another "
+            "project (herokumigrate_project) or delete that project first" % (description, owner))
 
 
 class Project(NorthflankResource):
@@ -114,7 +145,12 @@ class Project(NorthflankResource):
         return derive_id(self.params["name"])
 
     def read(self):
-        return self.client.get_or_none(PROJECT, project=self.project_id)
+        current = self.client.get_or_none(PROJECT, project=self.project_id)
+        if current is not None and self.params["state"] == "present":
+            refused = owner_conflict(self.params["owner"], current.get("description"))
+            if refused:
+                self.fail("project %r (ID %s) %s" % (self.params["name"], current.get("id"), refused))
+        return current
 
     def desired(self):
         params = self.params
@@ -160,6 +196,7 @@ def main():
             color=dict(type="str"),
             region=dict(type="str"),
             cluster_id=dict(type="str"),
+            owner=dict(type="str"),
             delete_child_objects=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=300),

@@ -83,20 +83,25 @@ options:
           - With O(mode=promote), ID of the service or job of the stage before whose deployment is promoted to this
             target.
         type: str
+      build_service:
+        description:
+          - With O(mode=build), ID of the build service whose build this target gets, instead of O(build_service).
+          - For a stage with several apps, each deploying its own build.
+        type: str
+      branch:
+        description:
+          - With O(mode=build), the branch of this target's build, instead of O(branch).
+        type: str
   release_phase:
     description:
-      - A Heroku release phase, run before any target is released.
-      - The flow releases the new code to O(release_phase.job) and waits until it is running, then runs the job and
-        waits for it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the release.
-    type: dict
-    suboptions:
-      job:
-        description: ID of the job of this stage that runs the release phase; it must be a member of the stage.
-        type: str
-        required: true
-      origin:
-        description: With O(mode=promote), ID of the release-phase job of the stage before.
-        type: str
+      - A Heroku release phase, run before any target is released; or a list of them, one per app of the stage, run one
+        after the other.
+      - The flow releases the new code to the release phase's C(job) and waits until it is running, then runs the job and waits
+        for it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the release.
+      - "Each release phase is a dictionary: C(job) (required), ID of the job of this stage that runs it, a member of the stage;
+        C(origin) (required with O(mode=promote)), ID of the release-phase job of the stage before; C(build_service) and
+        C(branch) (with O(mode=build)), the build this job gets, instead of O(build_service) and O(branch)."
+    type: raw
   spec:
     description:
       - A release-flow spec (the root C(Workflow) node), written as given. Use instead of O(mode) for flows the modes
@@ -264,13 +269,33 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, pick)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
-    PREVIOUS_STAGE, STAGES, build_release_flow, empty_release_flow, failure_summary, promote_release_flow,
-    release_flow_body, release_flow_steps, release_flow_view, run_concluded, run_failed_nodes, stage_key)
+    PREVIOUS_STAGE, STAGES, build_release_flow, empty_release_flow, failure_summary, promote_release_flow, release_flow_body,
+    release_flow_steps, release_phases, release_flow_view, run_concluded, run_failed_nodes, stage_key)
 
 PIPELINE = "/v1/projects/{project}/pipelines/{pipeline}"
 FLOW = PIPELINE + "/release-flows/{stage}"
 RUNS = FLOW + "/runs"
 RUN = RUNS + "/{run}"
+
+
+RELEASE_PHASE_KEYS = ("job", "origin", "build_service", "branch")
+
+
+def check_release_phase(value):
+    """``release_phase`` is a dict or a list of dicts with a string ``job`` and only the known keys: else the error."""
+    if value in (None, "", []):
+        return None
+    for phase in release_phases(value):
+        if not isinstance(phase, dict) or not isinstance(phase.get("job"), str) or not phase["job"]:
+            return ("release_phase must be a dictionary with job (the release-phase job's ID), or a list of them; got a %s"
+                    % type(phase).__name__)
+        unknown = sorted(set(phase) - set(RELEASE_PHASE_KEYS))
+        if unknown:
+            return "release_phase: unknown keys %s (known: %s)" % (", ".join(unknown), ", ".join(RELEASE_PHASE_KEYS))
+        bad = [k for k in RELEASE_PHASE_KEYS if phase.get(k) is not None and not isinstance(phase[k], str)]
+        if bad:
+            return "release_phase: %s must be strings" % ", ".join(bad)
+    return None
 
 
 class ReleaseFlow(NorthflankResource):
@@ -285,6 +310,9 @@ class ReleaseFlow(NorthflankResource):
 
     def validate(self):
         params = self.params
+        error = check_release_phase(params["release_phase"])
+        if error:
+            return error
         if params["state"] == "present" and not (params["mode"] or params["spec"]):
             return "set mode (build or promote) or spec"
         if params["mode"] == "promote":
@@ -292,11 +320,10 @@ class ReleaseFlow(NorthflankResource):
                 return "the %s stage has no stage before it to promote from: use mode=build" % params["stage"]
             missing = [t["id"] for t in params["targets"] if not t.get("origin")]
             if missing:
-                return ("mode=promote needs targets[].origin (the %s service or job to promote from) for %s"
-                        % (PREVIOUS_STAGE[params["stage"]], ", ".join(missing)))
-            if params["release_phase"] and not params["release_phase"].get("origin"):
-                return ("mode=promote needs release_phase.origin (the release-phase job of the %s stage)"
-                        % PREVIOUS_STAGE[params["stage"]])
+                return "mode=promote needs targets[].origin (the %s service or job to promote from) for %s" % (
+                    PREVIOUS_STAGE[params["stage"]], ", ".join(missing))
+            if [r for r in release_phases(params["release_phase"]) if not r.get("origin")]:
+                return "mode=promote needs release_phase.origin (the release-phase job of the %s stage)" % PREVIOUS_STAGE[params["stage"]]
         if params["mode"] and not params["targets"]:
             return "mode=%s needs at least one target" % params["mode"]
         if params["run_name"]:
@@ -322,10 +349,9 @@ class ReleaseFlow(NorthflankResource):
         params = self.params
         if params["spec"] is not None:
             return params["spec"]
-        targets = [dict(id=t["id"], type=t["type"], origin=t.get("origin")) for t in params["targets"]]
+        targets = [dict((k, v) for k, v in t.items() if v is not None) for t in params["targets"]]
         if params["mode"] == "build":
-            return build_release_flow(params["build_service"], params["branch"], targets, build=params["build"],
-                                      release_phase=params["release_phase"])
+            return build_release_flow(params["build_service"], params["branch"], targets, build=params["build"], release_phase=params["release_phase"])
         return promote_release_flow(targets, release_phase=params["release_phase"])
 
     def desired(self):
@@ -424,11 +450,10 @@ def main():
                 id=dict(type="str", required=True),
                 type=dict(type="str", default="service", choices=["service", "job"]),
                 origin=dict(type="str"),
+                build_service=dict(type="str"),
+                branch=dict(type="str"),
             )),
-            release_phase=dict(type="dict", options=dict(
-                job=dict(type="str", required=True),
-                origin=dict(type="str"),
-            )),
+            release_phase=dict(type="raw"),
             spec=dict(type="dict"),
             triggers=dict(type="list", elements="dict"),
             arguments=dict(type="dict"),

@@ -55,6 +55,14 @@ def heroku_config(migrated, app):
     return HerokuClient(token=server.token, base_url=server.url).get("/apps/{app}/config-vars", app=app)
 
 
+def data_addons(migrated, app):
+    """The names of the app's Heroku data add-ons (Postgres, Redis): each becomes a Northflank addon of that name."""
+    server = migrated["heroku"]
+    return {a["addon_service"]["name"].removeprefix("heroku-"): a["name"]
+            for a in HerokuClient(token=server.token, base_url=server.url).list("/apps/{app}/addons", app=app)
+            if a["addon_service"]["name"] in ("heroku-postgresql", "heroku-redis")}
+
+
 def service(nf, project, name):
     return nf.get("/v1/projects/{project}/services/{service}", project=project, service=name)
 
@@ -119,7 +127,8 @@ def test_multi_dyno_app_is_a_build_service_deployments_and_a_secret_group(migrat
     release = nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-release")
     assert release["jobType"] == "manual"
     addons = {a["name"]: a for a in nf.list("/v1/projects/{project}/addons", "addons", project=p)}
-    assert set(addons) == {"northwind-shop-postgresql", "northwind-shop-redis"}
+    assert set(addons) == set(data_addons(migrated, p).values()) and len(addons) == 2
+    assert {a["spec"]["type"] for a in addons.values()} == {"postgresql", "redis"}
 
 
 def test_pipeline_places_each_app_in_its_stage_with_release_flows(migrated, nf):
@@ -207,7 +216,7 @@ def test_verify_writes_nothing_and_tells_each_unit_verified_or_what_needs_attent
         assert unit["runtime"] and (unit["status"] == "verified") == (not unit["reasons"])
     shop = units["northwind-shop"]
     assert {(c["kind"], c["name"]) for c in shop["runtime"]} >= {
-        ("services", "northwind-shop-builder"), ("services", "northwind-shop-web"), ("addons", "northwind-shop-postgresql")}
+        ("services", "northwind-shop-builder"), ("services", "northwind-shop-web"), ("addons", data_addons(migrated, "northwind-shop")["postgresql"])}
     # the demo's custom domains are not verified (nobody published their DNS records): attention, saying which
     domains = [c for u in units.values() for c in u.get("runtime", []) if c["kind"] == "domains"]
     assert domains and not any(c["ok"] for c in domains)

@@ -266,3 +266,18 @@ def test_empty_release_flow_has_no_steps():
     assert ns.release_flow_steps({"kind": "Workflow"}) == []
     assert ns.release_flow_steps(None) == []
     assert len(ns.release_flow_steps(ns.build_release_flow("b", "main", [{"id": "w"}]))) == 1
+
+
+def test_a_stage_with_several_apps_deploys_each_its_own_build_and_runs_every_release_phase():
+    # docs/mapping.md, "Pipelines": per-target and per-release-phase build services; release_phase as a list.
+    spec = ns.build_release_flow("a-builder", "main", [{"id": "a-web"}, {"id": "b-web", "build_service": "b-builder", "branch": "trunk"}],
+                                 release_phase=[{"job": "a-rel"}, {"job": "b-rel", "build_service": "b-builder", "branch": "trunk"}])
+    assert [(s["kind"], s["spec"].get("origin"), s["spec"].get("target", {}).get("id") or s["spec"].get("jobId")) for s in spec["spec"]["steps"]] == [
+        ("Release", {"id": "a-builder", "branch": "main", "build": "latest"}, "a-rel"), ("JobRun", None, "a-rel"),
+        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-rel"), ("JobRun", None, "b-rel"),
+        ("Release", {"id": "a-builder", "branch": "main", "build": "latest"}, "a-web"),
+        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-web")]
+    promoted = ns.promote_release_flow([{"id": "w2", "origin": "w1"}], release_phase=[{"job": "r2", "origin": "r1"}, {"job": "r3", "origin": "r1"}])
+    assert [s["spec"].get("jobId") or s["spec"]["target"]["id"] for s in promoted["spec"]["steps"]] == ["r2", "r2", "r3", "r3", "w2"]
+    # one release phase as a dict, as before
+    assert ns.release_phases({"job": "r"}) == [{"job": "r"}] and ns.release_phases(None) == [] and ns.release_phases([]) == []
