@@ -197,8 +197,9 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
     if scenario == "unsupported":
         if strict:
             return failure_record(host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario)
-        return unsupported_record(name, kind, mode, migration.get("reason"))
+        return dict(unsupported_record(name, kind, mode, migration.get("reason")), unit=host)
     if not plan:
         return failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name, scenario)
-    record = unit_record(plan, results or {}, mode)
+    # The unit is named by its inventory host, unique even where an app has the name of a pipeline.
+    record = dict(unit_record(plan, results or {}, mode), unit=host)
     return verify_record(record, runtime or {}) if mode == "verify" else record
