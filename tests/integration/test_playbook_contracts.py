@@ -104,7 +104,7 @@ def test_no_heroku_key_fails_the_run_naming_it(run):
 
 @pytest.mark.parametrize("env, words", [
     ({"HEROKU_API_KEY": "not-the-key"}, "HEROKU_API_KEY (or api_token) is not a valid Heroku API key"),
-    ({"HEROKU_API_URL": "not a url"}, "could not read Heroku at not a url"),
+    ({"HEROKU_API_URL": "not a url"}, "is not an http:// or https:// URL with a host name"),
 ], ids=["refused key", "bad url"])
 def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run, env, words):
     ran = run("plan", env=env)
@@ -119,7 +119,7 @@ def test_an_unreachable_heroku_fails_the_run_with_the_reason(run, tmp_path):
     inventory.write_text("plugin: herokumigrate.northflank.heroku\napi_url: http://127.0.0.1:9\nmax_retries: 0\ntimeout: 5\n")
     ran = run("plan", inventory=inventory)
     assert ran.result.returncode != 0
-    assert "Could not reach http://127.0.0.1:9" in ran.result.stdout, output(ran.result)
+    assert "127.0.0.1:9 refused the connection" in ran.result.stdout, output(ran.result)
     assert ran.report is None
 
 
