@@ -10,8 +10,9 @@ What the test asserts, per kill point: the run was killed there; no request arri
 survived it; a re-run succeeds; the state equals the uninterrupted migration's (tests/state_compare.py); every POST reached
 the emulator exactly as many times as in the uninterrupted migration (once).
 
-``make test`` runs 3 kill points (after the template POST, after the domain POST, mid-way through a loop of writes);
-``make soak`` (SOAK=1) 20: after every POST and after every other write of the first 32.
+``make test`` runs 3 kill points on the pipeline unit (after the template POST, after the domain POST, after the 6th write,
+in the middle of the loop over the services); ``make soak`` (SOAK=1) 20 on the whole demo fleet: after every POST and after
+every other write of the first 32 (of 33).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ POSTS = [r"POST /v1/templates", r"POST /v1/domains", r"POST .*/release-flows/sta
 if harness.soak():
     KILL_POINTS = POSTS + list(range(1, 33, 2))
 else:
-    KILL_POINTS = [r"POST /v1/templates", r"POST /v1/domains", 10]
+    KILL_POINTS = [r"POST /v1/templates", r"POST /v1/domains", 6]
 
 
 def matches(point, n: int, entry: dict) -> bool:
@@ -51,6 +52,7 @@ def test_a_killed_migration_converges_on_a_rerun(point, tmp_path_factory):
             holder["killed_at"] = time.monotonic()
             holder["write"] = f"{n}: {entry['method']} {entry['path']}"
             stack.nf_proxy.killed()
+            stack.heroku_proxy.killed()
 
     stack.nf_proxy.on_write = on_write
     try:
@@ -61,6 +63,7 @@ def test_a_killed_migration_converges_on_a_rerun(point, tmp_path_factory):
         assert harness.wait_gone(holder["pids"]) == [], "processes of the killed run survived the kill"
         time.sleep(max(0.0, harness.LATE_WINDOW - (time.monotonic() - holder["killed_at"])))
         assert stack.nf_proxy.late == [], f"requests reached Northflank after the kill at write {holder['write']}"
+        assert stack.heroku_proxy.late == [], f"requests reached Heroku after the kill at write {holder['write']}"
         stack.no_faults()
         rerun = harness.migrate(stack, out, "rerun")
         assert rerun.proc.returncode == 0, f"the re-run after a kill at write {holder['write']} failed:\n{rerun.output()[-5000:]}"
@@ -109,4 +112,37 @@ def test_killing_only_the_process_group_leaves_ansible_workers_writing(tmp_path_
             if harness.alive(pid):
                 harness.kill_tree(pid)
         harness.wait_gone(holder.get("tree", []))
+        stack.stop()
+
+
+def test_sigterm_to_the_controller_stops_its_workers_too(tmp_path_factory):
+    """What the user guide recommends instead of SIGKILL: a SIGTERM to ansible-playbook alone (not its group) is passed on
+    to the workers, which end their process groups; nothing writes after it. Sent at the same write as above."""
+    out = tmp_path_factory.mktemp("sigterm")
+    stack = harness.Stack()
+    holder: dict = {}
+
+    def on_write(n, entry):
+        if n == 2 and "killed_at" not in holder:
+            pid = holder["run"].proc.pid
+            holder["tree"] = harness.descendants(pid)
+            os.kill(pid, 15)
+            holder["killed_at"] = time.monotonic()
+            stack.nf_proxy.killed()
+
+    stack.nf_proxy.on_write = on_write
+    try:
+        holder["run"] = run = harness.migrate(stack, out, "terminated", start_only=True)
+        code = run.wait(timeout=120)
+        assert "killed_at" in holder, run.output()[-3000:]
+        assert code != 0
+        assert harness.wait_gone(holder["tree"]) == [], "processes of the run survived SIGTERM"
+        time.sleep(max(0.0, harness.LATE_WINDOW - (time.monotonic() - holder["killed_at"])))
+        assert stack.nf_proxy.late == [], "requests reached Northflank after SIGTERM"
+    finally:
+        for pid in holder.get("tree", []):
+            if harness.alive(pid):
+                harness.kill_tree(pid)
+        if "run" in holder and holder["run"].proc.poll() is None:
+            holder["run"].kill()
         stack.stop()
