@@ -18,6 +18,7 @@ every other write of the first 32 (of 33).
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -33,7 +34,6 @@ else:
 
 
 def matches(point, n: int, entry: dict) -> bool:
-    import re
     if isinstance(point, int):
         return n == point
     return entry["method"] == "POST" and re.search(point + "$", f"{entry['method']} {entry['path']}") is not None

@@ -51,7 +51,7 @@ VARIANTS = {
 }
 
 # verify.yml runs plan.yml's tasks (check mode) and reads more: `make test` leaves plan.yml to `make soak`.
-PLAYBOOKS = ("plan", "migrate", "verify") if harness.soak() else ("migrate", "verify")
+PLAYBOOK_NAMES = ("plan", "migrate", "verify") if harness.soak() else ("migrate", "verify")
 
 
 def secrets(heroku) -> dict:
@@ -116,7 +116,7 @@ def test_no_secret_in_anything_a_run_leaves(variant, tmp_path):
         values = secrets(stack.heroku)
         assert len(values) >= 12 and any("DATABASE_URL" in w for w in values.values())
         runs = []
-        for name in PLAYBOOKS:
+        for name in PLAYBOOK_NAMES:
             args = ("-i", str(harness.INVENTORY), "-e", f"herokumigrate_report_dir={work / name}", "-vvv", "--diff")
             run = harness.Playbook(harness.PLAYBOOKS / f"{name}.yml", {**env, **stack.env}, args, tmp_path / "out", name, cwd=work)
             run.wait()
