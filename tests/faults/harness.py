@@ -92,7 +92,7 @@ def kill_tree(pid: int) -> list:
     """SIGKILL ``pid`` and every descendant, whatever session they lead. Stops them first (a stopped process cannot fork),
     so that none escapes between the look-up and the kill. Returns the PIDs killed."""
     stopped: list = []
-    for _ in range(50):
+    for _round in range(50):
         new = [p for p in [pid] + descendants(pid) if p not in stopped]
         if not new:
             break
