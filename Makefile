@@ -102,5 +102,12 @@ build: venv
 bench: venv
 	$(BIN)/python tools/bench.py
 
+# The fault, interruption and secret-hygiene suites at full length: 20 fault seeds and 20 kill points (about an hour on
+# 2 cores); `make test` runs 2 seeds and 3 kill points.
+.PHONY: soak
+soak: venv
+	SOAK=1 $(BIN)/python -m pytest -q tests/integration/test_faults.py tests/integration/test_interruptions.py \
+		tests/integration/test_secret_hygiene.py
+
 clean:
 	rm -rf build .pytest_cache
