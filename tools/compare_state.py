@@ -4,8 +4,8 @@
 
 Exits 0 when both hold the same resources with the same settings; otherwise prints each difference (path, both values)
 and exits 1. What a run cannot decide is left out of the comparison: generated ids (``uid``), times (``createdAt``,
-``updatedAt``, ``concludedAt``, anything ending in ``At``), the emulator's sequence counter (``seq``), and the lifecycle an
-addon or build moves through while it is read (``status`` and ``next`` of stored records, which advance with time).
+``updatedAt``, ``concludedAt``, anything ending in ``At``), the emulator's sequence counter (``seq``), and the lifecycle
+an addon or build moves through while it is read (``status`` and ``next`` of stored records, which advance with time).
 """
 
 from __future__ import annotations

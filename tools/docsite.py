@@ -37,10 +37,17 @@ def pandoc() -> str:
 
 def render(source: str, name: str) -> str:
     markdown = (ROOT / "docs" / source).read_text(encoding="utf-8")
-    body = subprocess.run([pandoc(), "--from=gfm-gfm_auto_identifiers", "--to=rst", "--wrap=preserve"], input=markdown, capture_output=True,
-                          text=True, check=True).stdout
-    header = (".. Generated from docs/%s by tools/docsite.py (make docsite): edit the Markdown file, not this one.\n\n"
-              ".. _%s%s:\n\n" % (source, LABEL_PREFIX, name))
+    body = subprocess.run(
+        [pandoc(), "--from=gfm-gfm_auto_identifiers", "--to=rst", "--wrap=preserve"],
+        input=markdown,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    header = (
+        ".. Generated from docs/%s by tools/docsite.py (make docsite): edit the Markdown file, not this one.\n\n"
+        ".. _%s%s:\n\n" % (source, LABEL_PREFIX, name)
+    )
     return header + body
 
 
@@ -58,7 +65,9 @@ def main(argv=None) -> int:
         if not args.check:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-    extra = sorted(str(p.relative_to(ROOT)) for p in RST.glob("*.rst") if p.stem not in {name for _source, name in GUIDES})
+    extra = sorted(
+        str(p.relative_to(ROOT)) for p in RST.glob("*.rst") if p.stem not in {name for _source, name in GUIDES}
+    )
     if args.check and (stale or extra):
         print("docs/docsite/rst/ is out of date; run `make docsite`: %s" % ", ".join(stale + extra), file=sys.stderr)
         return 1

@@ -88,7 +88,9 @@ def main():
             raise SystemExit("expected one pip wheel in %s, found %r" % (tmpdir, wheels))
         with open(os.path.join(tmpdir, wheels[0]), "rb") as handle:
             data = base64.b85encode(handle.read()).decode("ascii")
-    text = SCRIPT.format(version=version, wheel_name=wheels[0], data="\n".join(data[i:i + 100] for i in range(0, len(data), 100)))
+    text = SCRIPT.format(
+        version=version, wheel_name=wheels[0], data="\n".join(data[i:i + 100] for i in range(0, len(data), 100))
+    )
     os.makedirs(os.path.dirname(cache), exist_ok=True)
     with open(cache + ".tmp", "w", encoding="utf-8") as handle:
         handle.write(text)

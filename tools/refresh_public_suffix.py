@@ -1,8 +1,8 @@
 """Refresh plugins/module_utils/public_suffix_list.py from the Public Suffix List.
 
-    python tools/refresh_public_suffix.py                  # download https://publicsuffix.org/list/public_suffix_list.dat
-    python tools/refresh_public_suffix.py --file PATH      # a local copy, e.g. /usr/share/publicsuffix/public_suffix_list.dat
-                                                           # (Debian/Ubuntu package publicsuffix)
+  python tools/refresh_public_suffix.py              # download https://publicsuffix.org/list/public_suffix_list.dat
+  python tools/refresh_public_suffix.py --file PATH  # a local copy, e.g. /usr/share/publicsuffix/public_suffix_list.dat
+                                                     # (Debian/Ubuntu package publicsuffix)
 
 The list (Mozilla Public License 2.0, https://publicsuffix.org) is kept in the collection as data, so the domain
 rule (docs/mapping.md, "Custom domains") runs on the controller without network access. Both sections are kept:

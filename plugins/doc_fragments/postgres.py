@@ -13,8 +13,8 @@ options:
   psql_path:
     description:
       - The C(psql) program to run. Default, C(psql) on E(PATH).
-      - C(psql) comes with PostgreSQL's client package (C(postgresql-client) on Debian and Ubuntu, C(postgresql) on RHEL);
-        any version from 12 on reaches servers of other versions.
+      - C(psql) comes with PostgreSQL's client package (C(postgresql-client) on Debian and Ubuntu, C(postgresql) on
+        RHEL); any version from 12 on reaches servers of other versions.
     type: path
   connect_timeout:
     description:
@@ -24,9 +24,9 @@ options:
 requirements:
   - psql (PostgreSQL client) on the host the module runs on
 notes:
-  - Connection strings are URIs (V(postgres://user:password@host:5432/db?sslmode=require), as Heroku and Northflank give them,
-    percent-encoded) or keyword=value pairs. Every parameter libpq knows may be given (C(sslmode), C(sslrootcert)...); the
-    environment's E(PGHOST), E(PGPASSWORD)... are not used.
-  - The password reaches psql in a temporary password file of mode 0600, removed after the run; it is never on a command line,
-    in the output or in an error message.
+  - Connection strings are URIs (V(postgres://user:password@host:5432/db?sslmode=require), as Heroku and Northflank give
+    them, percent-encoded) or keyword=value pairs. Every parameter libpq knows may be given (C(sslmode),
+    C(sslrootcert)...); the environment's E(PGHOST), E(PGPASSWORD)... are not used.
+  - The password reaches psql in a temporary password file of mode 0600, removed after the run; it is never on a command
+    line, in the output or in an error message.
 """

@@ -19,9 +19,19 @@ import fnmatch
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.api import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError, argument_spec, client_from_params
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import (
+    HerokuError,
+    argument_spec,
+    client_from_params,
+)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import (
-    STAGES, classify_app, classify_config_vars, classify_pipeline, cron_from_heroku_schedule, unit_project_names)
+    STAGES,
+    classify_app,
+    classify_config_vars,
+    classify_pipeline,
+    cron_from_heroku_schedule,
+    unit_project_names,
+)
 
 APP = "/apps/{app}"
 SCHEDULER_URL = "https://particleboard.heroku.com"
@@ -59,8 +69,10 @@ class HerokuDiscovery(object):
         config_vars = dict((k, "" if v is None else v) for k, v in (c.get(APP + "/config-vars", app=ref) or {}).items())
         attachments = c.list(APP + "/addon-attachments", app=ref, headers={"Accept-Inclusion": ATTACHMENT_INCLUSION})
         addons = self._addons(app, c.list(APP + "/addons", app=ref), attachments)
-        domains = [dict(hostname=d["hostname"], kind=d["kind"], cname=d.get("cname"), status=d.get("status"))
-                   for d in c.list(APP + "/domains", app=ref)]
+        domains = [
+            dict(hostname=d["hostname"], kind=d["kind"], cname=d.get("cname"), status=d.get("status"))
+            for d in c.list(APP + "/domains", app=ref)
+        ]
         features = dict((f["name"], f["enabled"]) for f in c.list(APP + "/features", app=ref))
 
         if coupling is None:
@@ -88,7 +100,9 @@ class HerokuDiscovery(object):
             custom_domains=[d["hostname"] for d in domains if d["kind"] == "custom"],
             buildpacks=buildpacks,
             features=features,
-            pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"]) if coupling and pipeline else None,
+            pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"])
+            if coupling and pipeline
+            else None,
             release=release,
             scheduler=self._scheduler(app, addons),
         )
@@ -97,50 +111,99 @@ class HerokuDiscovery(object):
 
     def _formation(self, app_id):
         rows = self.client.list(APP + "/formation", app=app_id)
-        return sorted((dict(type=f["type"], quantity=f["quantity"], size=f.get("size") or _name(f.get("dyno_size")), command=f.get("command"))
-                       for f in rows), key=lambda f: (f["type"] != "web", f["type"]))
+        return sorted(
+            (
+                dict(
+                    type=f["type"],
+                    quantity=f["quantity"],
+                    size=f.get("size") or _name(f.get("dyno_size")),
+                    command=f.get("command"),
+                )
+                for f in rows
+            ),
+            key=lambda f: (f["type"] != "web", f["type"]),
+        )
 
     def _addons(self, app, addons, attachments):
         by_addon = {}
         for attachment in attachments:
-            by_addon.setdefault(attachment["addon"]["id"], []).append(dict(
-                name=attachment["name"], config_vars=attachment.get("config_vars") or [], namespace=attachment.get("namespace")))
+            by_addon.setdefault(attachment["addon"]["id"], []).append(
+                dict(
+                    name=attachment["name"],
+                    config_vars=attachment.get("config_vars") or [],
+                    namespace=attachment.get("namespace"),
+                )
+            )
         out = []
         for addon in addons:
             owner = _name(addon.get("app"))
-            out.append(dict(
-                id=addon["id"], name=addon["name"], service=_name(addon.get("addon_service")), plan=_name(addon.get("plan")),
-                owning_app=owner, owned_by_other_app=owner != app["name"],
-                attachments=by_addon.get(addon["id"], []),
-                config_vars=sorted(set(v for a in by_addon.get(addon["id"], []) for v in a["config_vars"])),
-            ))
+            out.append(
+                dict(
+                    id=addon["id"],
+                    name=addon["name"],
+                    service=_name(addon.get("addon_service")),
+                    plan=_name(addon.get("plan")),
+                    owning_app=owner,
+                    owned_by_other_app=owner != app["name"],
+                    attachments=by_addon.get(addon["id"], []),
+                    config_vars=sorted(set(v for a in by_addon.get(addon["id"], []) for v in a["config_vars"])),
+                )
+            )
         return sorted(out, key=lambda a: a["name"])
 
     def _release(self, app, generation, container):
         c = self.client
-        releases = c.request("GET", APP + "/releases", params=dict(app=app["id"]), headers={"Range": RELEASE_RANGE}).body or []
+        releases = (
+            c.request("GET", APP + "/releases", params=dict(app=app["id"]), headers={"Range": RELEASE_RANGE}).body or []
+        )
         current = next((r for r in releases if r.get("current")), None) or next(
-            (r for r in releases if r.get("status") == "succeeded"), None)
-        out = dict(id=None, version=None, created_at=None, description=None, slug_id=None, oci_image_id=None, commit=None,
-                   stack=None, buildpack_description=None, process_types={}, has_release_phase=False)
+            (r for r in releases if r.get("status") == "succeeded"), None
+        )
+        out = dict(
+            id=None,
+            version=None,
+            created_at=None,
+            description=None,
+            slug_id=None,
+            oci_image_id=None,
+            commit=None,
+            stack=None,
+            buildpack_description=None,
+            process_types={},
+            has_release_phase=False,
+        )
         if not current:
             return out
         slug_id, oci_id = release_artifacts(current)
-        out.update(id=current.get("id"), version=current.get("version"), created_at=current.get("created_at"),
-                   description=current.get("description"), slug_id=slug_id, oci_image_id=oci_id)
+        out.update(
+            id=current.get("id"),
+            version=current.get("version"),
+            created_at=current.get("created_at"),
+            description=current.get("description"),
+            slug_id=slug_id,
+            oci_image_id=oci_id,
+        )
         if container:
             return out
         if oci_id:
-            # Fir: the image says what runs and which buildpacks built it (docs/heroku-discovery.md, Fir apps); an array of one.
+            # Fir: the image says what runs and which buildpacks built it (docs/heroku-discovery.md, Fir apps); an array
+            # of one.
             images = c.get(APP + "/oci-images/{image}", app=app["id"], image=oci_id) or []
             image = (images[0] if isinstance(images, list) and images else images) or {}
-            out.update(commit=image.get("commit"), stack=_name(image.get("stack")),
-                       process_types=dict((k, oci_command(v)) for k, v in (image.get("process_types") or {}).items()),
-                       _oci_buildpacks=[b["id"] for b in image.get("buildpacks") or []])
+            out.update(
+                commit=image.get("commit"),
+                stack=_name(image.get("stack")),
+                process_types=dict((k, oci_command(v)) for k, v in (image.get("process_types") or {}).items()),
+                _oci_buildpacks=[b["id"] for b in image.get("buildpacks") or []],
+            )
         elif slug_id:
             slug = c.get(APP + "/slugs/{slug}", app=app["id"], slug=slug_id)
-            out.update(commit=slug.get("commit"), stack=_name(slug.get("stack")), process_types=slug.get("process_types") or {},
-                       buildpack_description=slug.get("buildpack_provided_description"))
+            out.update(
+                commit=slug.get("commit"),
+                stack=_name(slug.get("stack")),
+                process_types=slug.get("process_types") or {},
+                buildpack_description=slug.get("buildpack_provided_description"),
+            )
         out["has_release_phase"] = "release" in out["process_types"]
         return out
 
@@ -150,8 +213,9 @@ class HerokuDiscovery(object):
         if self.scheduler_client is None:
             return self._scheduler_unavailable(app, "no scheduler API configured")
         try:
-            body = self.scheduler_client.request("GET", "/apps/{app}/jobs", params=dict(app=app["id"]),
-                                                 headers={"Accept": SCHEDULER_ACCEPT}).body
+            body = self.scheduler_client.request(
+                "GET", "/apps/{app}/jobs", params=dict(app=app["id"]), headers={"Accept": SCHEDULER_ACCEPT}
+            ).body
         except HerokuError as exc:
             return self._scheduler_unavailable(app, str(exc))
         if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -165,21 +229,35 @@ class HerokuDiscovery(object):
             except (TypeError, ValueError) as exc:
                 self.warn("%s: scheduler job %s skipped: %s" % (app["name"], item.get("id"), exc))
                 continue
-            jobs.append(dict(id=str(item.get("id")), command=attrs.get("command"), dyno_size=attrs.get("dyno-size"),
-                             every=attrs.get("every"), at=attrs.get("at"), schedule=schedule))
+            jobs.append(
+                dict(
+                    id=str(item.get("id")),
+                    command=attrs.get("command"),
+                    dyno_size=attrs.get("dyno-size"),
+                    every=attrs.get("every"),
+                    at=attrs.get("at"),
+                    schedule=schedule,
+                )
+            )
         return dict(available=True, jobs=jobs)
 
     def _scheduler_unavailable(self, app, why):
         # The Scheduler has no public API (docs/heroku-discovery.md, Scheduler): report, don't fail.
-        self.warn("%s has the Heroku Scheduler add-on but its jobs could not be read (%s); "
-                  "list them in herokumigrate_scheduler_jobs" % (app["name"], why))
+        self.warn(
+            "%s has the Heroku Scheduler add-on but its jobs could not be read (%s); "
+            "list them in herokumigrate_scheduler_jobs" % (app["name"], why)
+        )
         return dict(available=False, jobs=[], reason=why)
 
     # -- the account, as migration units (the inventory) -----------------------------------
     def app_summary(self, app, coupling=None, pipeline=None):
         """What the inventory needs of an app, for one formation request: enough to classify it."""
-        info = dict(app=app_fields(app), formation=self._formation(app["id"]), scheduler={},
-                    pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"]) if coupling else None)
+        info = dict(
+            app=app_fields(app),
+            formation=self._formation(app["id"]),
+            scheduler={},
+            pipeline=dict(id=pipeline["id"], name=pipeline["name"], stage=coupling["stage"]) if coupling else None,
+        )
         info["migration"] = classify_app(info)
         return info
 
@@ -196,17 +274,26 @@ class HerokuDiscovery(object):
         in_teams = (lambda app: _name(app.get("team")) in teams) if teams else (lambda app: True)
         pipelines = sorted(self.client.list("/pipelines"), key=lambda p: p["name"])
         # Project names from every unit of the account, before any filter: the same whatever is kept or --limit-ed.
-        projects = unit_project_names([("pipeline", p["name"]) for p in pipelines] +
-                                      [("app", a["name"]) for a in apps if a["id"] not in coupled])
+        projects = unit_project_names(
+            [("pipeline", p["name"]) for p in pipelines] + [("app", a["name"]) for a in apps if a["id"] not in coupled]
+        )
 
         units = []
         for pipeline in pipelines:
-            pairs = sorted(members.get(pipeline["id"], []), key=lambda pair: _stage_order(pair[0]["stage"], pair[1]["name"]))
-            if not _matches(pipeline["name"], pipeline_patterns) or (teams and not any(in_teams(app) for _c, app in pairs)):
+            pairs = sorted(
+                members.get(pipeline["id"], []), key=lambda pair: _stage_order(pair[0]["stage"], pair[1]["name"])
+            )
+            if not _matches(pipeline["name"], pipeline_patterns) or (
+                teams and not any(in_teams(app) for _c, app in pairs)
+            ):
                 continue
             summaries = [self.app_summary(app, coupling, pipeline) for coupling, app in pairs]
             info = dict(apps=summaries)
-            units.append(_unit("pipeline", pipeline, summaries, classify_pipeline(info), projects[("pipeline", pipeline["name"])]))
+            units.append(
+                _unit(
+                    "pipeline", pipeline, summaries, classify_pipeline(info), projects[("pipeline", pipeline["name"])]
+                )
+            )
         for app in sorted(apps, key=lambda a: a["name"]):
             if app["id"] in coupled or not _matches(app["name"], app_patterns) or not in_teams(app):
                 continue
@@ -224,8 +311,11 @@ class HerokuDiscovery(object):
         stages = {}
         for info in apps:
             stages.setdefault(info["pipeline"]["stage"], []).append(info["app"]["name"])
-        info = dict(pipeline=dict(id=pipeline["id"], name=pipeline["name"], generation=_name(pipeline.get("generation"))),
-                    stages=stages, apps=apps)
+        info = dict(
+            pipeline=dict(id=pipeline["id"], name=pipeline["name"], generation=_name(pipeline.get("generation"))),
+            stages=stages,
+            apps=apps,
+        )
         info["migration"] = classify_pipeline(info)
         return info
 
@@ -266,10 +356,18 @@ def _matches(name, patterns):
 def app_fields(app):
     """The app object, normalised (the 3.sdk variant has strings where version 3 has objects)."""
     return dict(
-        id=app["id"], name=app["name"], region=_name(app.get("region")), stack=_name(app.get("stack")),
-        build_stack=_name(app.get("build_stack")), generation=_name(app.get("generation")) or "cedar",
-        space=_name(app.get("space")), team=_name(app.get("team")), maintenance=bool(app.get("maintenance")),
-        internal_routing=bool(app.get("internal_routing")), acm=bool(app.get("acm")), git_url=app.get("git_url"),
+        id=app["id"],
+        name=app["name"],
+        region=_name(app.get("region")),
+        stack=_name(app.get("stack")),
+        build_stack=_name(app.get("build_stack")),
+        generation=_name(app.get("generation")) or "cedar",
+        space=_name(app.get("space")),
+        team=_name(app.get("team")),
+        maintenance=bool(app.get("maintenance")),
+        internal_routing=bool(app.get("internal_routing")),
+        acm=bool(app.get("acm")),
+        git_url=app.get("git_url"),
         web_url=app.get("web_url"),
     )
 
@@ -287,11 +385,28 @@ def _unit(kind, obj, summaries, migration, project=None):
         return values[0] if len(values) == 1 else None
 
     return dict(
-        kind=kind, name=obj["name"], id=obj["id"], project=project, region=single("region"), team=single("team"), stack=single("stack"),
-        generation=single("generation"), migration=migration,
-        apps=[dict(name=s["app"]["name"], id=s["app"]["id"], region=s["app"]["region"], stack=s["app"]["stack"],
-                   stage=(s["pipeline"] or {}).get("stage"), process_types=s["migration"]["process_types"],
-                   scenario=s["migration"]["scenario"], reason=s["migration"].get("reason")) for s in summaries],
+        kind=kind,
+        name=obj["name"],
+        id=obj["id"],
+        project=project,
+        region=single("region"),
+        team=single("team"),
+        stack=single("stack"),
+        generation=single("generation"),
+        migration=migration,
+        apps=[
+            dict(
+                name=s["app"]["name"],
+                id=s["app"]["id"],
+                region=s["app"]["region"],
+                stack=s["app"]["stack"],
+                stage=(s["pipeline"] or {}).get("stage"),
+                process_types=s["migration"]["process_types"],
+                scenario=s["migration"]["scenario"],
+                reason=s["migration"].get("reason"),
+            )
+            for s in summaries
+        ],
     )
 
 
@@ -299,7 +414,9 @@ def discovery_argument_spec():
     """Options of the discovery modules: the Heroku connection, the scheduler URL, whether to return values."""
     options = argument_spec()
     options["config_var_values"] = dict(type="bool", default=False)
-    options["scheduler_url"] = dict(type="str", default=SCHEDULER_URL, fallback=(env_fallback, ["HEROKU_SCHEDULER_API_URL"]))
+    options["scheduler_url"] = dict(
+        type="str", default=SCHEDULER_URL, fallback=(env_fallback, ["HEROKU_SCHEDULER_API_URL"])
+    )
     return options
 
 
@@ -309,8 +426,11 @@ def discovery_from_module(module):
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     try:
         client = client_from_params(module.params)
-        scheduler = client_from_params(dict(module.params, api_url=module.params["scheduler_url"]),
-                                       url_option="scheduler_url", url_env="HEROKU_SCHEDULER_API_URL")
+        scheduler = client_from_params(
+            dict(module.params, api_url=module.params["scheduler_url"]),
+            url_option="scheduler_url",
+            url_env="HEROKU_SCHEDULER_API_URL",
+        )
     except HerokuError as exc:
         module.fail_json(msg=exc.message)
     return HerokuDiscovery(client, scheduler_client=scheduler, warn=module.warn)

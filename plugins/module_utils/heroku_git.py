@@ -71,8 +71,10 @@ def scrub(text, secrets):
 def check_source_url(url):
     """Heroku Git is served over HTTPS (plain HTTP is accepted for local test servers)."""
     if not is_http(url):
-        raise MirrorError("git_url must be an https:// URL of Heroku Git (such as https://git.heroku.com/APP.git), got %s"
-                          % redact_url(url))
+        raise MirrorError(
+            "git_url must be an https:// URL of Heroku Git (such as https://git.heroku.com/APP.git), got %s"
+            % redact_url(url)
+        )
     if "@" in urlsplit(url).netloc:
         raise MirrorError("git_url must not hold credentials: the API key is passed to git through its environment")
 
@@ -83,10 +85,14 @@ def check_target_url(url):
     if not url or url.startswith("-"):
         raise MirrorError("target_url must be a Git remote URL, got %r" % redact_url(url))
     if "::" in url.split("/", 1)[0]:
-        raise MirrorError("target_url %s names a Git remote helper; give an https://, ssh:// or file:// URL" % redact_url(url))
+        raise MirrorError(
+            "target_url %s names a Git remote helper; give an https://, ssh:// or file:// URL" % redact_url(url)
+        )
     scheme = url.split("://", 1)[0].lower() if "://" in url else None
     if scheme is not None and scheme not in ("https", "http", "ssh", "git", "file"):
-        raise MirrorError("target_url %s: unsupported scheme %s (https, http, ssh, git or file)" % (redact_url(url), scheme))
+        raise MirrorError(
+            "target_url %s: unsupported scheme %s (https, http, ssh, git or file)" % (redact_url(url), scheme)
+        )
 
 
 def parse_branches(specs):
@@ -137,19 +143,29 @@ def wanted_refs(source_refs, branches=None, tags=True):
         for target, sources in by_target.items():
             found = [s for s in sources if HEADS + s in source_refs]
             if not found:
-                notes.append("no branch %s in the Heroku repository for target branch %s" % (" or ".join(sources), target))
+                notes.append(
+                    "no branch %s in the Heroku repository for target branch %s" % (" or ".join(sources), target)
+                )
                 continue
             wanted.append(dict(source=HEADS + found[0], target=HEADS + target, object=source_refs[HEADS + found[0]]))
             for other in found[1:]:
                 notes.append("branch %s is not pushed: %s goes to %s" % (other, found[0], target))
         if not wanted:
             have = sorted(r[len(HEADS):] for r in source_refs if r.startswith(HEADS))
-            raise MirrorError("None of the branches %s exist in the Heroku repository (it has: %s); set branches"
-                              % (", ".join(s for s, _t in pairs), ", ".join(have) or "no branch"))
+            raise MirrorError(
+                "None of the branches %s exist in the Heroku repository (it has: %s); set branches"
+                % (", ".join(s for s, _t in pairs), ", ".join(have) or "no branch")
+            )
     else:
-        wanted.extend(dict(source=ref, target=ref, object=sha) for ref, sha in sorted(source_refs.items()) if ref.startswith(HEADS))
+        wanted.extend(
+            dict(source=ref, target=ref, object=sha)
+            for ref, sha in sorted(source_refs.items())
+            if ref.startswith(HEADS)
+        )
     if tags:
-        wanted.extend(dict(source=ref, target=ref, object=sha) for ref, sha in sorted(source_refs.items()) if ref.startswith(TAGS))
+        wanted.extend(
+            dict(source=ref, target=ref, object=sha) for ref, sha in sorted(source_refs.items()) if ref.startswith(TAGS)
+        )
     return wanted, notes
 
 

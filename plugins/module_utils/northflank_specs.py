@@ -45,7 +45,8 @@ NODE_FAILED_STATUSES = frozenset(("failure", "invalid", "aborted"))
 
 # -- stages -------------------------------------------------------------------------------
 def stage_label(stage):
-    """``development`` -> ``Development``: the form of templates and pipeline reads ([create-template], [create-template])."""
+    """``development`` -> ``Development``: the form of templates and pipeline reads ([create-template],
+    [create-template])."""
     return stage_key(stage).capitalize()
 
 
@@ -59,7 +60,8 @@ def stage_key(stage):
 
 # -- templates ----------------------------------------------------------------------------
 def workflow(steps, kind="sequential", project=None):
-    """A ``Workflow`` node ([create-template]). ``project`` sets the project context of its steps ([create-template] way 1)."""
+    """A ``Workflow`` node ([create-template]). ``project`` sets the project context of its steps
+    ([create-template] way 1)."""
     spec = {"type": kind, "steps": list(steps)}
     if project:
         spec["context"] = {"projectId": project}
@@ -95,7 +97,8 @@ def pipeline_node(name, project, stages, description=None, ref="pipeline"):
 
 
 def template_body(template_name, node, project, description=None, run_on_creation=None, concurrency_policy="queue"):
-    """A ``POST /v1/templates`` (or ``POST /v1/templates/{id}``) body holding ``node`` ([create-template], [create-template]).
+    """A ``POST /v1/templates`` (or ``POST /v1/templates/{id}``) body holding ``node`` ([create-template],
+    [create-template]).
 
     The root is a sequential Workflow whose ``context.projectId`` is the existing project: a
     literal project ID, as in the create-template example ([create-template] way 3, [template runs]). ``runOnCreation``
@@ -113,15 +116,19 @@ def template_body(template_name, node, project, description=None, run_on_creatio
     return body
 
 
-def pipeline_template(template_name, pipeline, project, stages, description=None, template_description=None, create=True):
+def pipeline_template(
+    template_name, pipeline, project, stages, description=None, template_description=None, create=True
+):
     """The whole template that creates or updates one pipeline ([template-nodes]: a re-run "creates or updates")."""
     node = pipeline_node(pipeline, project, stages, description=description)
-    return template_body(template_name, node, project, description=template_description,
-                         run_on_creation=True if create else None)
+    return template_body(
+        template_name, node, project, description=template_description, run_on_creation=True if create else None
+    )
 
 
 def walk_nodes(spec):
-    """Every node (dict) of a template or template-run tree, depth first, workflow steps in order ([create-template] nesting)."""
+    """Every node (dict) of a template or template-run tree, depth first, workflow steps in order ([create-template]
+    nesting)."""
     stack = [spec]
     while stack:
         node = stack.pop(0)
@@ -190,7 +197,8 @@ def pipeline_members(pipeline):
 
 
 def member_stage(members):
-    """``{(type, id): stage}`` of a ``pipeline_members`` result (a resource is in at most one pipeline stage, [template-nodes])."""
+    """``{(type, id): stage}`` of a ``pipeline_members`` result (a resource is in at most one pipeline stage,
+    [template-nodes])."""
     where = {}
     for stage, kinds in members.items():
         for plural, singular in MEMBER_KINDS:
@@ -216,8 +224,15 @@ def run_failed_nodes(run):
             inner = node.get("spec") if isinstance(node.get("spec"), dict) else {}
             # What the node acts on: a resource's name, a Release's target ([release-flow]), a JobRun's job.
             name = inner.get("name") or (inner.get("target") or {}).get("id") or inner.get("jobId")
-            failed.append({"kind": node.get("kind"), "ref": node.get("ref"), "name": name,
-                           "status": response.get("status"), "message": error.get("message")})
+            failed.append(
+                {
+                    "kind": node.get("kind"),
+                    "ref": node.get("ref"),
+                    "name": name,
+                    "status": response.get("status"),
+                    "message": error.get("message"),
+                }
+            )
     return failed
 
 
@@ -242,19 +257,26 @@ def release_node(release_type, origin, target, condition=None):
 
 
 def build_release(build_service, branch, target, build="latest", condition=None):
-    """Deploy a build of ``branch`` from ``build_service`` ([release-flow] origin ``{id, branch, build}``; [release-flow] first example)."""
-    return release_node("build", {"id": build_service, "branch": branch, "build": build},
-                        {"id": target["id"], "type": target.get("type") or "service"}, condition)
+    """Deploy a build of ``branch`` from ``build_service`` ([release-flow] origin ``{id, branch, build}``;
+    [release-flow] first example)."""
+    return release_node(
+        "build",
+        {"id": build_service, "branch": branch, "build": build},
+        {"id": target["id"], "type": target.get("type") or "service"},
+        condition,
+    )
 
 
 def promote_release(origin, target, condition=None):
-    """Promote the deployment of ``origin`` (the previous stage) to ``target`` ([release-flow] origin ``{id, type}``; [release-flow] second example)."""
+    """Promote the deployment of ``origin`` (the previous stage) to ``target`` ([release-flow] origin ``{id, type}``;
+    [release-flow] second example)."""
     kind = target.get("type") or "service"
     return release_node("deployment", {"id": origin, "type": kind}, {"id": target["id"], "type": kind}, condition)
 
 
 def job_run(job_id, condition="success"):
-    """A ``JobRun`` node that waits for the job to succeed ([release-flow] ``JobRun {jobId}``, ``condition: "success"``)."""
+    """A ``JobRun`` node that waits for the job to succeed ([release-flow] ``JobRun {jobId}``,
+    ``condition: "success"``)."""
     node = {"kind": "JobRun", "spec": {"jobId": job_id}}
     if condition:
         node["condition"] = condition
@@ -288,10 +310,13 @@ def build_release_flow(build_service, branch, targets, build="latest", release_p
     "build_service"?, "branch"?}`` or a list of them. A target's or release phase's own ``build_service`` and ``branch``
     (an app of a stage with several apps deploys its own build) win over the flow's.
     One sequential Workflow ([release-flow]: the documented flows are a Workflow of ``Release`` steps)."""
+
     def own(item):
         return item.get("build_service") or build_service, item.get("branch") or branch
 
-    steps = _release_phase_steps(release_phase, lambda phase, job: build_release(*own(phase), target=job, build=build, condition="running"))
+    steps = _release_phase_steps(
+        release_phase, lambda phase, job: build_release(*own(phase), target=job, build=build, condition="running")
+    )
     steps.extend(build_release(*own(target), target=target, build=build) for target in targets)
     return workflow(steps)
 
@@ -299,7 +324,9 @@ def build_release_flow(build_service, branch, targets, build="latest", release_p
 def promote_release_flow(targets, release_phase=None):
     """The staging / production flow (docs/mapping.md): promote each target's ``origin`` from the stage
     before, after the optional release-phase jobs (``{"job": id, "origin": id}``, or a list of them)."""
-    steps = _release_phase_steps(release_phase, lambda phase, job: promote_release(phase["origin"], job, condition="running"))
+    steps = _release_phase_steps(
+        release_phase, lambda phase, job: promote_release(phase["origin"], job, condition="running")
+    )
     steps.extend(promote_release(target["origin"], target) for target in targets)
     return workflow(steps)
 

@@ -5,13 +5,13 @@
 database driver: ansible-core, requests and pyyaml stay its only Python dependencies.
 
 Connection strings are secrets. Each psql run gets its connection from two temporary files in a private directory
-(mode 0700, files 0600, removed after the run): a connection service file (``PGSERVICEFILE``) with every parameter but the
-password, and a password file (``PGPASSFILE``). Nothing of the connection string is on psql's command line (visible in the
-process list) or in its environment, and the PG* variables of the controller's environment are not passed on, so the
-connection string alone decides where psql connects. Messages are scrubbed of the password before they are returned.
+(mode 0700, files 0600, removed after the run): a connection service file (``PGSERVICEFILE``) with every parameter but
+the password, and a password file (``PGPASSFILE``). Nothing of the connection string is on psql's command line (visible
+in the process list) or in its environment, and the PG* variables of the controller's environment are not passed on, so
+the connection string alone decides where psql connects. Messages are scrubbed of the password before they are returned.
 
-Both forms libpq accepts are parsed: URIs (``postgres://user:pass@host:5432/db?sslmode=require``, as Heroku's DATABASE_URL,
-percent-decoded once) and keyword/value strings (``host=h dbname=d password='a b'``).
+Both forms libpq accepts are parsed: URIs (``postgres://user:pass@host:5432/db?sslmode=require``, as Heroku's
+DATABASE_URL, percent-decoded once) and keyword/value strings (``host=h dbname=d password='a b'``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,10 @@ SERVICE = "herokumigrate"
 URI = re.compile(r"^(postgres|postgresql)://(?P<rest>.*)$", re.S)
 KEYWORD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
 MASK = "********"
-INSTALL_HINT = "install PostgreSQL's client (Debian/Ubuntu: apt-get install postgresql-client; RHEL: dnf install postgresql) or set psql_path"
+INSTALL_HINT = (
+    "install PostgreSQL's client (Debian/Ubuntu: apt-get install postgresql-client; RHEL: dnf install postgresql) "
+    "or set psql_path"
+)
 
 
 class PostgresError(Exception):
@@ -50,7 +53,8 @@ def connection_argument_spec():
 
 # -- connection strings ---------------------------------------------------------------------------
 def parse(conn):
-    """A libpq connection string as ``{keyword: value}``, the password included. Fails with a message that holds no part of it."""
+    """A libpq connection string as ``{keyword: value}``, the password included. Fails with a message that holds no part
+    of it."""
     if not isinstance(conn, str) or not conn.strip():
         raise PostgresError("the connection string is empty")
     match = URI.match(conn.strip())
@@ -157,7 +161,12 @@ def scrub(text, secrets):
 
 def describe(params):
     """``user@host:port/dbname`` for messages: no password."""
-    return "%s@%s:%s/%s" % (params.get("user", ""), params.get("host", "localhost"), params.get("port", "5432"), params.get("dbname", ""))
+    return "%s@%s:%s/%s" % (
+        params.get("user", ""),
+        params.get("host", "localhost"),
+        params.get("port", "5432"),
+        params.get("dbname", ""),
+    )
 
 
 # -- SQL quoting ------------------------------------------------------------------------------------
@@ -210,7 +219,8 @@ def _passfile_field(value):
 
 
 class Psql(object):
-    """One database reached through psql. ``query(sql)`` returns the rows of every statement's result, as lists of strings."""
+    """One database reached through psql. ``query(sql)`` returns the rows of every statement's result, as lists of
+    strings."""
 
     def __init__(self, conn, label, psql_path=None, connect_timeout=10):
         self.label = label
@@ -234,8 +244,11 @@ class Psql(object):
         try:
             env = dict((k, v) for k, v in os.environ.items() if not k.startswith("PG"))
             service = os.path.join(workdir, "pg_service.conf")
-            self._write(service, "[%s]\n%s\n" % (SERVICE, "\n".join(
-                "%s=%s" % (k, v) for k, v in sorted(self.params.items()) if k != "password")))
+            self._write(
+                service,
+                "[%s]\n%s\n"
+                % (SERVICE, "\n".join("%s=%s" % (k, v) for k, v in sorted(self.params.items()) if k != "password")),
+            )
             env.update(PGSERVICEFILE=service, PGSERVICE=SERVICE, PGSYSCONFDIR=workdir)
             if self.params.get("password") is not None:
                 passfile = os.path.join(workdir, "pgpass")
@@ -245,8 +258,15 @@ class Psql(object):
                 env["PGPASSFILE"] = os.devnull
             cmd = [self.psql, "-X", "-q", "-A", "-t", "-0", "-F", FIELD, "-v", "ON_ERROR_STOP=1", "-f", "-"]
             try:
-                proc = subprocess.run(cmd, input=sql.encode("utf-8"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      timeout=timeout, check=False)
+                proc = subprocess.run(
+                    cmd,
+                    input=sql.encode("utf-8"),
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    timeout=timeout,
+                    check=False,
+                )
             except subprocess.TimeoutExpired:
                 raise PostgresError("%s: psql did not finish within %s seconds" % (self.where(), timeout))
             except OSError as exc:
@@ -256,7 +276,9 @@ class Psql(object):
         if proc.returncode != 0:
             lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
             # libpq names our temporary password file after a failed login: nothing the user can act on
-            message = scrub("\n".join(l for l in lines if not l.startswith("password retrieved from file")), self.secrets)
+            message = scrub(
+                "\n".join(line for line in lines if not line.startswith("password retrieved from file")), self.secrets
+            )
             raise PostgresError("%s: %s" % (self.where(), message or "psql exited with %d" % proc.returncode))
         out = proc.stdout.decode("utf-8", "replace")
         return [record.strip("\n").split(FIELD) for record in out.split("\0") if record.strip("\n")]
@@ -269,7 +291,8 @@ class Psql(object):
 
 
 def query_all(jobs, timeout=None):
-    """``[(psql, sql), ...]`` run at the same time (a source and a target), results in order; the first failure is raised."""
+    """``[(psql, sql), ...]`` run at the same time (a source and a target), results in order; the first failure is
+    raised."""
     results, errors = [None] * len(jobs), [None] * len(jobs)
 
     def run(i, db, sql):

@@ -10,18 +10,19 @@ module: heroku_app_state
 short_description: Read, freeze and restore a Heroku app's maintenance mode and dyno quantities
 version_added: 1.0.0
 description:
-  - Reads a Heroku app's maintenance mode and the quantity of each process type of its formation, and sets them when asked.
-    This is how a cut-over freezes the app on Heroku (maintenance on, dynos scaled to zero, so nothing writes to its database
-    while the data moves) and how a rollback restores it exactly as it was.
+  - Reads a Heroku app's maintenance mode and the quantity of each process type of its formation, and sets them when
+    asked. This is how a cut-over freezes the app on Heroku (maintenance on, dynos scaled to zero, so nothing writes to
+    its database while the data moves) and how a rollback restores it exactly as it was.
   - These are the only writes the collection ever makes to Heroku. The module refuses to make them unless
     O(allow_heroku_writes=true) (the role variable C(herokumigrate_heroku_writes)); without it a task that would change
-    something fails before sending any write, in check mode too, so that a check-mode run tells whether the real run would.
-  - The state found before any change is returned as RV(before), in the shape the options take, so that it can be recorded
-    (in the cut-over's state file) and given back as O(maintenance) and O(formation) to restore it.
+    something fails before sending any write, in check mode too, so that a check-mode run tells whether the real run
+    would.
+  - The state found before any change is returned as RV(before), in the shape the options take, so that it can be
+    recorded (in the cut-over's state file) and given back as O(maintenance) and O(formation) to restore it.
   - Idempotent; sends no write when the app already is in the state asked for. Without O(maintenance), O(formation) and
     O(scale_all) it only reads (2 GET requests).
-  - "Order of writes: when maintenance mode is turned on it goes first, then the dynos are scaled (freeze); when it is turned off
-    the dynos are scaled first (restore), so that the app never serves requests without its dynos."
+  - "Order of writes: when maintenance mode is turned on it goes first, then the dynos are scaled (freeze); when it is
+    turned off the dynos are scaled first (restore), so that the app never serves requests without its dynos."
 author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
@@ -34,12 +35,14 @@ options:
     required: true
   maintenance:
     description:
-      - Maintenance mode wanted (Heroku's router then answers every request with its maintenance page). Unset leaves it as it is.
+      - Maintenance mode wanted (Heroku's router then answers every request with its maintenance page). Unset leaves it
+        as it is.
     type: bool
   formation:
     description:
       - "Quantity wanted per process type (C(web), C(worker)...), for example V({web: 0, worker: 0})."
-      - Every type must be a process type of the app's formation; an unknown one fails before any write, naming the known ones.
+      - Every type must be a process type of the app's formation; an unknown one fails before any write, naming the
+        known ones.
       - Types not given keep their quantity, unless O(scale_all) is set.
     type: dict
   scale_all:
@@ -48,8 +51,8 @@ options:
     type: int
   allow_heroku_writes:
     description:
-      - The explicit opt-in to writing to Heroku. Without it the module only reads, and fails when the state asked for differs
-        from the app's. This is the only way to let the collection write to Heroku.
+      - The explicit opt-in to writing to Heroku. Without it the module only reads, and fails when the state asked for
+        differs from the app's. This is the only way to let the collection write to Heroku.
     type: bool
     default: false
 attributes:
@@ -60,12 +63,12 @@ attributes:
     support: full
     description: Maintenance mode and quantities before and after.
 notes:
-  - Unlike the other Heroku modules, this one needs an API key that may change the app (a collaborator's or team member's
-    with the deploy permission) when it is to write.
+  - Unlike the other Heroku modules, this one needs an API key that may change the app (a collaborator's or team
+    member's with the deploy permission) when it is to write.
   - Scaling web dynos to zero while maintenance mode is on still shows Heroku's maintenance page; one-off dynos
     (C(heroku run), Scheduler jobs) are not stopped by either setting.
-  - Writes go through C(PATCH /apps/{app}) with body C(maintenance) and one C(PATCH /apps/{app}/formation) whose C(updates)
-    list C(type) and C(quantity) of every changed process type.
+  - Writes go through C(PATCH /apps/{app}) with body C(maintenance) and one C(PATCH /apps/{app}/formation) whose
+    C(updates) list C(type) and C(quantity) of every changed process type.
 """
 
 EXAMPLES = r"""
@@ -125,7 +128,8 @@ api_requests:
   description: Requests sent to the Heroku API by this task, per method and route.
   returned: always
   type: dict
-  sample: {"GET /apps/{app}": 1, "GET /apps/{app}/formation": 1, "PATCH /apps/{app}": 1, "PATCH /apps/{app}/formation": 1}
+  sample: {"GET /apps/{app}": 1, "GET /apps/{app}/formation": 1, "PATCH /apps/{app}": 1,
+           "PATCH /apps/{app}/formation": 1}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -156,12 +160,16 @@ def wanted_state(module, before):
         module.fail_json(msg="formation names process types the app %s does not have: %s; its process types are: %s"
                          % (params["app"], ", ".join(unknown), ", ".join(sorted(before["formation"])) or "none"))
     for ptype, quantity in formation.items():
-        if isinstance(quantity, bool) or not isinstance(quantity, int) and not (isinstance(quantity, str) and quantity.isdigit()):
+        if isinstance(quantity, bool) or (
+            not isinstance(quantity, int) and not (isinstance(quantity, str) and quantity.isdigit())
+        ):
             module.fail_json(msg="formation.%s must be a whole number of dynos, got %r" % (ptype, quantity))
     if params["scale_all"] is not None and params["scale_all"] < 0:
         module.fail_json(msg="scale_all must be zero or more, got %d" % params["scale_all"])
-    after = {"maintenance": before["maintenance"] if params["maintenance"] is None else params["maintenance"],
-             "formation": dict(before["formation"])}
+    after = {
+        "maintenance": before["maintenance"] if params["maintenance"] is None else params["maintenance"],
+        "formation": dict(before["formation"]),
+    }
     for ptype in after["formation"]:
         if ptype in formation:
             after["formation"][ptype] = int(formation[ptype])
@@ -188,7 +196,9 @@ def main():
         client = heroku.client_from_params(module.params)
         app, before = read_state(client, app_name)
         after = wanted_state(module, before)
-        scaled = [(t, before["formation"][t], q) for t, q in sorted(after["formation"].items()) if q != before["formation"][t]]
+        scaled = [
+            (t, before["formation"][t], q) for t, q in sorted(after["formation"].items()) if q != before["formation"][t]
+        ]
         maintenance = after["maintenance"] != before["maintenance"]
         writes = []
         if maintenance:
@@ -199,17 +209,28 @@ def main():
         changes = []
         for write in writes:
             if write == "maintenance":
-                changes.append("maintenance: %s -> %s" % (str(before["maintenance"]).lower(), str(after["maintenance"]).lower()))
+                changes.append(
+                    "maintenance: %s -> %s" % (str(before["maintenance"]).lower(), str(after["maintenance"]).lower())
+                )
             else:
                 changes.extend("formation %s: %d -> %d" % item for item in scaled)
-        result = dict(changed=bool(writes), before=before, after=after, changes=changes,
-                      app={"id": app.get("id"), "name": app.get("name")})
+        result = dict(
+            changed=bool(writes),
+            before=before,
+            after=after,
+            changes=changes,
+            app={"id": app.get("id"), "name": app.get("name")},
+        )
         if module._diff:
             result["diff"] = dict(before=before, after=after)
         if writes and not module.params["allow_heroku_writes"]:
             result["changed"] = False  # refused: nothing was (or would be) changed
-            module.fail_json(msg="Refusing to write to Heroku app %s (%s): writes to Heroku are off; set %s to allow them"
-                             % (app_name, "; ".join(changes), OPT_IN), api_requests=dict(client.counts), **result)
+            module.fail_json(
+                msg="Refusing to write to Heroku app %s (%s): writes to Heroku are off; set %s to allow them"
+                % (app_name, "; ".join(changes), OPT_IN),
+                api_requests=dict(client.counts),
+                **result,
+            )
         if writes and not module.check_mode:
             for write in writes:
                 if write == "maintenance":
@@ -219,10 +240,16 @@ def main():
                     updates = [{"type": t, "quantity": q} for t, _old, q in scaled]
                     updated = client.write("PATCH", FORMATION, {"updates": updates}, app=app["id"])
                     result["after"]["formation"].update(
-                        (item["type"], item["quantity"]) for item in updated or () if item.get("type") in after["formation"])
+                        (item["type"], item["quantity"])
+                        for item in updated or ()
+                        if item.get("type") in after["formation"]
+                    )
     except heroku.HerokuError as exc:
-        module.fail_json(msg="Heroku app %s: %s" % (app_name, exc), failure=exc.to_dict(),
-                         api_requests=dict(client.counts) if client else {})
+        module.fail_json(
+            msg="Heroku app %s: %s" % (app_name, exc),
+            failure=exc.to_dict(),
+            api_requests=dict(client.counts) if client else {},
+        )
     module.exit_json(api_requests=dict(client.counts), **result)
 
 

@@ -10,13 +10,14 @@ module: northflank_data_search_path
 short_description: Put Heroku's heroku_ext schema on a restored database's search_path
 version_added: 1.0.0
 description:
-  - Heroku installs extensions such as C(citext), C(pg_trgm) or C(hstore) in the schema C(heroku_ext) and puts that schema on
-    its databases' C(search_path). A dump carries the schema, the extensions and the columns typed with them, but not the
-    C(search_path), which is a setting of the database. After a restore elsewhere the types still resolve (they are
-    schema-qualified) but their operators and functions are not found, and PostgreSQL quietly falls back to C(text)'s;
-    a C(citext) column then compares case-sensitively, C(similarity()) is missing.
-  - This module sets C(ALTER DATABASE <db> SET search_path = "$user", public, heroku_ext) (O(search_path)) on the target,
-    only when the schema O(if_schema_exists) exists there and the database's setting is not already that. Idempotent.
+  - Heroku installs extensions such as C(citext), C(pg_trgm) or C(hstore) in the schema C(heroku_ext) and puts that
+    schema on its databases' C(search_path). A dump carries the schema, the extensions and the columns typed with them,
+    but not the C(search_path), which is a setting of the database. After a restore elsewhere the types still resolve
+    (they are schema-qualified) but their operators and functions are not found, and PostgreSQL quietly falls back to
+    C(text)'s; a C(citext) column then compares case-sensitively, C(similarity()) is missing.
+  - This module sets C(ALTER DATABASE <db> SET search_path = "$user", public, heroku_ext) (O(search_path)) on the
+    target, only when the schema O(if_schema_exists) exists there and the database's setting is not already that.
+    Idempotent.
   - The setting applies to new sessions; restart the app (the cut-over switches it afterwards anyway). A setting of the
     connecting role (C(ALTER ROLE ... SET search_path)) would override it; the module then warns.
 author:
@@ -39,8 +40,8 @@ options:
     default: ["$user", public, heroku_ext]
   if_schema_exists:
     description:
-      - Set the search_path only when this schema exists in the database; nothing to do otherwise (a database that did not
-        come from Heroku, or that had no extension there). An empty string sets it unconditionally.
+      - Set the search_path only when this schema exists in the database; nothing to do otherwise (a database that did
+        not come from Heroku, or that had no extension there). An empty string sets it unconditionally.
     type: str
     default: heroku_ext
   database:
@@ -101,17 +102,27 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.postgres 
 
 
 def read(db, database, schema):
-    sql = "\n".join((
-        "SELECT 'effective', pg_catalog.current_setting('search_path');",
-        "SELECT 'database', %s;" % ("pg_catalog.current_database()" if database is None else literal(database)),
-        "SELECT 'exists', %s;" % ("true" if not schema else
-                                  "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)" % literal(schema)),
-        "SELECT 'setting', s.cfg FROM pg_catalog.pg_db_role_setting r CROSS JOIN LATERAL pg_catalog.unnest(r.setconfig) AS s(cfg) "
-        "WHERE r.setrole = 0 AND r.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = %s) "
-        "AND s.cfg LIKE 'search\\_path=%%';" % ("pg_catalog.current_database()" if database is None else literal(database)),
-        "SELECT 'role_setting', s.cfg FROM pg_catalog.pg_db_role_setting r CROSS JOIN LATERAL pg_catalog.unnest(r.setconfig) AS s(cfg) "
-        "WHERE r.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) AND s.cfg LIKE 'search\\_path=%';",
-    ))
+    sql = "\n".join(
+        (
+            "SELECT 'effective', pg_catalog.current_setting('search_path');",
+            "SELECT 'database', %s;" % ("pg_catalog.current_database()" if database is None else literal(database)),
+            "SELECT 'exists', %s;"
+            % (
+                "true"
+                if not schema
+                else "EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s)" % literal(schema)
+            ),
+            "SELECT 'setting', s.cfg FROM pg_catalog.pg_db_role_setting r "
+            "CROSS JOIN LATERAL pg_catalog.unnest(r.setconfig) AS s(cfg) "
+            "WHERE r.setrole = 0 AND r.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = %s) "
+            "AND s.cfg LIKE 'search\\_path=%%';"
+            % ("pg_catalog.current_database()" if database is None else literal(database)),
+            "SELECT 'role_setting', s.cfg FROM pg_catalog.pg_db_role_setting r "
+            "CROSS JOIN LATERAL pg_catalog.unnest(r.setconfig) AS s(cfg) "
+            "WHERE r.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) "
+            "AND s.cfg LIKE 'search\\_path=%';",
+        )
+    )
     found = {"setting": None, "role_setting": None}
     for row in db.query(sql):
         found[row[0]] = row[1]
@@ -138,12 +149,21 @@ def main():
     try:
         db = postgres.Psql(params["url"], "target", params["psql_path"], params["connect_timeout"])
         found = read(db, params["database"], params["if_schema_exists"])
-        result = dict(changed=False, database=found["database"], schema_exists=found["exists"], before=found["setting"],
-                      after=found["setting"], effective=found["effective"])
+        result = dict(
+            changed=False,
+            database=found["database"],
+            schema_exists=found["exists"],
+            before=found["setting"],
+            after=found["setting"],
+            effective=found["effective"],
+        )
         if found["exists"] and found["setting"] != wanted:
             result.update(changed=True, after=wanted)
             if not module.check_mode:
-                db.query("ALTER DATABASE %s SET search_path = %s;" % (ident(found["database"]), ", ".join(ident(s) for s in wanted)))
+                db.query(
+                    "ALTER DATABASE %s SET search_path = %s;"
+                    % (ident(found["database"]), ", ".join(ident(s) for s in wanted))
+                )
                 again = read(db, params["database"], params["if_schema_exists"])
                 result.update(after=again["setting"], effective=again["effective"])
                 found = again
@@ -155,8 +175,10 @@ def main():
             message += "; connect as the database's owner (the addon's admin connection string)"
         module.fail_json(msg="Could not set the search_path: %s" % message)
     if found["role_setting"] is not None and found["exists"]:
-        module.warn("the connecting role has its own search_path (%s), which overrides the database's for its sessions"
-                    % found["role_setting"].split("=", 1)[1])
+        module.warn(
+            "the connecting role has its own search_path (%s), which overrides the database's for its sessions"
+            % found["role_setting"].split("=", 1)[1]
+        )
     module.exit_json(**result)
 
 

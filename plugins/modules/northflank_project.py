@@ -48,9 +48,9 @@ options:
     description:
       - The Heroku unit this project is migrated from, for example V(Heroku app acme-web) or V(Heroku pipeline acme).
       - When set, an existing project whose description says it was migrated from another Heroku unit (it starts with
-        C(Migrated from Heroku) and not with C(Migrated from) followed by O(owner)) is left alone and the task fails with the
-        reason, in check mode too, so that two Heroku units never write the same project. A project with any other
-        description (created by hand, for example) is used as before.
+        C(Migrated from Heroku) and not with C(Migrated from) followed by O(owner)) is left alone and the task fails
+        with the reason, in check mode too, so that two Heroku units never write the same project. A project with any
+        other description (created by hand, for example) is used as before.
       - Give O(description) as C(Migrated from) followed by O(owner) to mark the projects this task creates.
     type: str
   delete_child_objects:

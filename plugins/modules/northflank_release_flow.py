@@ -96,11 +96,13 @@ options:
     description:
       - A Heroku release phase, run before any target is released; or a list of them, one per app of the stage, run one
         after the other.
-      - The flow releases the new code to the release phase's C(job) and waits until it is running, then runs the job and waits
-        for it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the release.
-      - "Each release phase is a dictionary: C(job) (required), ID of the job of this stage that runs it, a member of the stage;
-        C(origin) (required with O(mode=promote)), ID of the release-phase job of the stage before; C(build_service) and
-        C(branch) (with O(mode=build)), the build this job gets, instead of O(build_service) and O(branch)."
+      - The flow releases the new code to the release phase's C(job) and waits until it is running, then runs the job
+        and waits for it to succeed. A failing job stops the flow, like a failing Heroku release phase stops the
+        release.
+      - "Each release phase is a dictionary: C(job) (required), ID of the job of this stage that runs it, a member of
+        the stage; C(origin) (required with O(mode=promote)), ID of the release-phase job of the stage before;
+        C(build_service) and C(branch) (with O(mode=build)), the build this job gets, instead of O(build_service) and
+        O(branch)."
     type: raw
   spec:
     description:
@@ -269,8 +271,20 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, pick)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
-    PREVIOUS_STAGE, STAGES, build_release_flow, empty_release_flow, failure_summary, promote_release_flow, release_flow_body,
-    release_flow_steps, release_phases, release_flow_view, run_concluded, run_failed_nodes, stage_key)
+    PREVIOUS_STAGE,
+    STAGES,
+    build_release_flow,
+    empty_release_flow,
+    failure_summary,
+    promote_release_flow,
+    release_flow_body,
+    release_flow_steps,
+    release_phases,
+    release_flow_view,
+    run_concluded,
+    run_failed_nodes,
+    stage_key,
+)
 
 PIPELINE = "/v1/projects/{project}/pipelines/{pipeline}"
 FLOW = PIPELINE + "/release-flows/{stage}"
@@ -287,8 +301,10 @@ def check_release_phase(value):
         return None
     for phase in release_phases(value):
         if not isinstance(phase, dict) or not isinstance(phase.get("job"), str) or not phase["job"]:
-            return ("release_phase must be a dictionary with job (the release-phase job's ID), or a list of them; got a %s"
-                    % type(phase).__name__)
+            return (
+                "release_phase must be a dictionary with job (the release-phase job's ID), or a list of them; got a %s"
+                % type(phase).__name__
+            )
         unknown = sorted(set(phase) - set(RELEASE_PHASE_KEYS))
         if unknown:
             return "release_phase: unknown keys %s (known: %s)" % (", ".join(unknown), ", ".join(RELEASE_PHASE_KEYS))
@@ -305,8 +321,9 @@ class ReleaseFlow(NorthflankResource):
     @property
     def route(self):
         # Lower case on the path (the release-flow API examples; assumption A5 of docs/assumptions.md).
-        return dict(project=self.params["project"], pipeline=self.params["pipeline"],
-                    stage=stage_key(self.params["stage"]))
+        return dict(
+            project=self.params["project"], pipeline=self.params["pipeline"], stage=stage_key(self.params["stage"])
+        )
 
     def validate(self):
         params = self.params
@@ -321,9 +338,14 @@ class ReleaseFlow(NorthflankResource):
             missing = [t["id"] for t in params["targets"] if not t.get("origin")]
             if missing:
                 return "mode=promote needs targets[].origin (the %s service or job to promote from) for %s" % (
-                    PREVIOUS_STAGE[params["stage"]], ", ".join(missing))
+                    PREVIOUS_STAGE[params["stage"]],
+                    ", ".join(missing),
+                )
             if [r for r in release_phases(params["release_phase"]) if not r.get("origin")]:
-                return "mode=promote needs release_phase.origin (the release-phase job of the %s stage)" % PREVIOUS_STAGE[params["stage"]]
+                return (
+                    "mode=promote needs release_phase.origin (the release-phase job of the %s stage)"
+                    % PREVIOUS_STAGE[params["stage"]]
+                )
         if params["mode"] and not params["targets"]:
             return "mode=%s needs at least one target" % params["mode"]
         if params["run_name"]:
@@ -333,16 +355,22 @@ class ReleaseFlow(NorthflankResource):
     # -- the cycle ----------------------------------------------------------------------
     def read(self):
         flow = self.client.get_or_none(FLOW, **self.route)
-        if flow is None and self.client.get_or_none(PIPELINE, project=self.params["project"],
-                                                    pipeline=self.params["pipeline"]) is None:
+        if (
+            flow is None
+            and self.client.get_or_none(PIPELINE, project=self.params["project"], pipeline=self.params["pipeline"])
+            is None
+        ):
             if self.module.check_mode:
                 # A plan: the pipeline would be created by an earlier task of the same run.
-                self.module.warn("pipeline %r does not exist yet; the release flow would be created with it"
-                                 % self.params["pipeline"])
+                self.module.warn(
+                    "pipeline %r does not exist yet; the release flow would be created with it"
+                    % self.params["pipeline"]
+                )
                 return None
-            self.fail("pipeline %r does not exist in project %r: create it with "
-                      "herokumigrate.northflank.northflank_pipeline first"
-                      % (self.params["pipeline"], self.params["project"]))
+            self.fail(
+                "pipeline %r does not exist in project %r: create it with "
+                "herokumigrate.northflank.northflank_pipeline first" % (self.params["pipeline"], self.params["project"])
+            )
         return flow
 
     def flow_spec(self):
@@ -351,13 +379,24 @@ class ReleaseFlow(NorthflankResource):
             return params["spec"]
         targets = [dict((k, v) for k, v in t.items() if v is not None) for t in params["targets"]]
         if params["mode"] == "build":
-            return build_release_flow(params["build_service"], params["branch"], targets, build=params["build"], release_phase=params["release_phase"])
+            return build_release_flow(
+                params["build_service"],
+                params["branch"],
+                targets,
+                build=params["build"],
+                release_phase=params["release_phase"],
+            )
         return promote_release_flow(targets, release_phase=params["release_phase"])
 
     def desired(self):
         params = self.params
-        return release_flow_body(self.flow_spec(), triggers=params["triggers"], arguments=params["arguments"],
-                                 concurrency_policy=params["concurrency_policy"], paused=params["paused"])
+        return release_flow_body(
+            self.flow_spec(),
+            triggers=params["triggers"],
+            arguments=params["arguments"],
+            concurrency_policy=params["concurrency_policy"],
+            paused=params["paused"],
+        )
 
     def view(self, current):
         return release_flow_view(current)
@@ -407,20 +446,30 @@ class ReleaseFlow(NorthflankResource):
         run = dict(run or {}, started=True)
         if params["wait"]:
             if not run.get("id"):
-                self.module.warn("the run was started but Northflank did not say which it is; set run_name to wait for "
-                                 "it")
+                self.module.warn(
+                    "the run was started but Northflank did not say which it is; set run_name to wait for it"
+                )
                 return run
             if not run_concluded(run):
-                run = dict(self.poll(lambda: self.client.get(RUN, run=run["id"], **self.route), done=run_concluded,
-                                     what="run", timeout=params["wait_timeout"], interval=params["poll_interval"],
-                                     describe=lambda r: "status %s" % r.get("status")), started=True)
+                run = dict(
+                    self.poll(
+                        lambda: self.client.get(RUN, run=run["id"], **self.route),
+                        done=run_concluded,
+                        what="run",
+                        timeout=params["wait_timeout"],
+                        interval=params["poll_interval"],
+                        describe=lambda r: "status %s" % r.get("status"),
+                    ),
+                    started=True,
+                )
             if run.get("status") != "success":
                 failed = run_failed_nodes(run)
                 reasons = failure_summary(failed)
-                self.fail("run %s of the %s release flow ended with status %r: %s"
-                          % (run.get("id"), params["stage"], run.get("status"), reasons),
-                          run=dict(id=run.get("id"), name=run.get("name"), status=run.get("status"),
-                                   failed_nodes=failed))
+                self.fail(
+                    "run %s of the %s release flow ended with status %r: %s"
+                    % (run.get("id"), params["stage"], run.get("status"), reasons),
+                    run=dict(id=run.get("id"), name=run.get("name"), status=run.get("status"), failed_nodes=failed),
+                )
         return run
 
     def _run(self):
@@ -446,13 +495,17 @@ def main():
             build_service=dict(type="str"),
             branch=dict(type="str"),
             build=dict(type="str", default="latest"),
-            targets=dict(type="list", elements="dict", options=dict(
-                id=dict(type="str", required=True),
-                type=dict(type="str", default="service", choices=["service", "job"]),
-                origin=dict(type="str"),
-                build_service=dict(type="str"),
-                branch=dict(type="str"),
-            )),
+            targets=dict(
+                type="list",
+                elements="dict",
+                options=dict(
+                    id=dict(type="str", required=True),
+                    type=dict(type="str", default="service", choices=["service", "job"]),
+                    origin=dict(type="str"),
+                    build_service=dict(type="str"),
+                    branch=dict(type="str"),
+                ),
+            ),
             release_phase=dict(type="raw"),
             spec=dict(type="dict"),
             triggers=dict(type="list", elements="dict"),

@@ -12,9 +12,9 @@ applied first:
 - formats: ``uuid``, ``email`` and ``date-time`` are checked. ``uri`` is not: the schema itself puts
   it on bare hostnames (``domain.hostname``).
 
-The schema cannot express the shapes that request headers select (as the Heroku CLI sends them; see ``docs/emulators.md``), so those are
-modelled here as *extras* (see ``EXTRAS``): e.g. ``Accept-Inclusion: config_vars`` adds the
-attachment's ``config_vars``, typed with the schema's own definitions. Error bodies have no schema
+The schema cannot express the shapes that request headers select (as the Heroku CLI sends them; see
+``docs/emulators.md``), so those are modelled here as *extras* (see ``EXTRAS``): e.g. ``Accept-Inclusion: config_vars``
+adds the attachment's ``config_vars``, typed with the schema's own definitions. Error bodies have no schema
 definition; ``ERROR_SCHEMA`` follows https://devcenter.heroku.com/articles/platform-api-reference#errors.
 """
 
@@ -32,7 +32,9 @@ from urllib.parse import unquote
 
 import jsonschema
 
-SCHEMA_PATH = os.environ.get("HEROKU_SCHEMA", os.path.join(os.path.dirname(__file__), "schemas", "heroku-platform-api-v3.json"))
+SCHEMA_PATH = os.environ.get(
+    "HEROKU_SCHEMA", os.path.join(os.path.dirname(__file__), "schemas", "heroku-platform-api-v3.json")
+)
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 PLACEHOLDER = re.compile(r"\{([^}]*)\}")
@@ -40,25 +42,49 @@ PLACEHOLDER = re.compile(r"\{([^}]*)\}")
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["id", "message"],
-    "properties": {"id": {"type": "string", "pattern": r"^[a-z_]+$"}, "message": {"type": "string"},
-                   "url": {"type": "string"}, "resource": {"type": "string"}},
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z_]+$"},
+        "message": {"type": "string"},
+        "url": {"type": "string"},
+        "resource": {"type": "string"},
+    },
     "additionalProperties": False,
 }
 
 # Heroku Scheduler's Dashboard API (particleboard) is not in the Platform API schema: its job list as
-# docs/emulators.md describes it (JSON:API; every 10 min at 0, hourly at a multiple of 10, daily at a multiple of 30 minutes).
+# docs/emulators.md describes it (JSON:API; every 10 min at 0, hourly at a multiple of 10, daily at a multiple of 30
+# minutes).
 SCHEDULER_JOBS_SCHEMA = {
-    "type": "object", "required": ["data"], "additionalProperties": False,
-    "properties": {"data": {"type": "array", "items": {
-        "type": "object", "required": ["id", "type", "attributes"], "additionalProperties": False,
-        "properties": {
-            "id": {"type": "string", "pattern": r"^\d+$"}, "type": {"enum": ["jobs"]},
-            "attributes": {
-                "type": "object", "required": ["command", "dyno-size", "every", "at", "ran-at", "created-at"], "additionalProperties": False,
-                "properties": {"command": {"type": "string"}, "dyno-size": {"type": "string"}, "every": {"enum": [10, 60, 1440]},
-                               "at": {"type": "integer", "minimum": 0, "maximum": 1410},
-                               "ran-at": {"type": ["string", "null"], "format": "date-time"},
-                               "created-at": {"type": "string", "format": "date-time"}}}}}}},
+    "type": "object",
+    "required": ["data"],
+    "additionalProperties": False,
+    "properties": {
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type", "attributes"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": r"^\d+$"},
+                    "type": {"enum": ["jobs"]},
+                    "attributes": {
+                        "type": "object",
+                        "required": ["command", "dyno-size", "every", "at", "ran-at", "created-at"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "command": {"type": "string"},
+                            "dyno-size": {"type": "string"},
+                            "every": {"enum": [10, 60, 1440]},
+                            "at": {"type": "integer", "minimum": 0, "maximum": 1410},
+                            "ran-at": {"type": ["string", "null"], "format": "date-time"},
+                            "created-at": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                },
+            },
+        }
+    },
 }
 
 # Header-selected shapes: token -> (definition, dotted property path, schema of the added/replaced property).
@@ -180,10 +206,15 @@ class HerokuSchema:
             for link in definition.get("links", ()):
                 key = (link["method"], shape(link["href"]))
                 # a few shapes carry several links (e.g. two titles of GET /teams/{}/addons); the first answers
-                self.links.setdefault(key, Link(
-                    target=link.get("targetSchema") or {"$ref": f"#/definitions/{name}"}, request=link.get("schema"),
-                    ranges=tuple(link.get("ranges", ())),
-                    placeholders=tuple(self._placeholder(p) for p in PLACEHOLDER.findall(unquote(link["href"])))))
+                self.links.setdefault(
+                    key,
+                    Link(
+                        target=link.get("targetSchema") or {"$ref": f"#/definitions/{name}"},
+                        request=link.get("schema"),
+                        ranges=tuple(link.get("ranges", ())),
+                        placeholders=tuple(self._placeholder(p) for p in PLACEHOLDER.findall(unquote(link["href"]))),
+                    ),
+                )
 
     # -- links ----------------------------------------------------------------------------
     def _placeholder(self, text: str) -> Placeholder:

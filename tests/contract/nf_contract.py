@@ -37,21 +37,33 @@ STRICT = ConfigDict(extra="forbid", strict=True)
 _GRANULAR = ("deployment", "health_checks", "runtime_environment")
 DEPRECATED_MODULES = frozenset(
     [f"{verb}.{kind}.{part}" for kind in ("service", "job") for verb in ("update", "get") for part in _GRANULAR]
-    + [f"update.{kind}.{part}" for kind in ("service", "job") for part in ("build_arguments", "build_options", "build_source")]
-    + ["update.service.ports", "get.service.ports", "scale.service", "scale.job", "scale.addon", "suspend.job",
-       "delete.secret_link"]
-    + [f"{verb}.job.{kind}" for verb in ("create", "put", "patch") for kind in ("cron", "manual")])
+    + [
+        f"update.{kind}.{part}"
+        for kind in ("service", "job")
+        for part in ("build_arguments", "build_options", "build_source")
+    ]
+    + [
+        "update.service.ports",
+        "get.service.ports",
+        "scale.service",
+        "scale.job",
+        "scale.addon",
+        "suspend.job",
+        "delete.secret_link",
+    ]
+    + [f"{verb}.job.{kind}" for verb in ("create", "put", "patch") for kind in ("cron", "manual")]
+)
 
 
 @dataclass
 class Route:
-    method: str            # "POST"
-    template: str          # "/v1/projects/{projectId}/services/combined"
+    method: str  # "POST"
+    template: str  # "/v1/projects/{projectId}/services/combined"
     regex: re.Pattern
-    endpoint: type         # SDK endpoint class, e.g. CreateServiceCombinedEndpoint
+    endpoint: type  # SDK endpoint class, e.g. CreateServiceCombinedEndpoint
     query_params: frozenset
-    body_type: Any         # TypedDict class, typing.Union[...] of them, or None
-    response_type: Any     # type of the `data` member of a 2xx response envelope
+    body_type: Any  # TypedDict class, typing.Union[...] of them, or None
+    response_type: Any  # type of the `data` member of a 2xx response envelope
     deprecated: bool
     adapter: Optional[TypeAdapter] = field(default=None, repr=False)
     response_adapter: Optional[TypeAdapter] = field(default=None, repr=False)
@@ -98,18 +110,32 @@ def routes() -> tuple[Route, ...]:
             body = hints.get("data") if cls.has_body else None
             resp = typing.get_args(hints["return"])[0]  # ApiCallResponse[X] -> X
             for tpl in cls.path_templates:  # the plain path and its /v1/teams/{teamId}/... twin
-                out.append(Route(cls.method.upper(), tpl, _template_regex(tpl), cls, frozenset(cls.query_params),
-                                 body, resp, relative in DEPRECATED_MODULES))
+                out.append(
+                    Route(
+                        cls.method.upper(),
+                        tpl,
+                        _template_regex(tpl),
+                        cls,
+                        frozenset(cls.query_params),
+                        body,
+                        resp,
+                        relative in DEPRECATED_MODULES,
+                    )
+                )
     out.sort(key=lambda r: (r.template.count("{"), -len(r.template)))
     return tuple(out)
 
 
 def _close_job_deployment() -> None:
-    """SDK 2.1.0 types a job's ``deployment`` as vcs | external | internal | ``Dict[str, Any]``; the last member lets any
-    key through, so a typo (``{"interal": …}``) passes and the job cannot be read back. create-job documents a job
+    """SDK 2.1.0 types a job's ``deployment`` as vcs | external | internal | ``Dict[str, Any]``; the last member lets
+    any key through, so a typo (``{"interal": …}``) passes and the job cannot be read back. create-job documents a job
     without a deployment source as one with only the fields the three variants share (buildpack, docker, storage…):
     that is what the open member is replaced with here."""
-    variants = (_T.CreateJobRequestVcsDeployment, _T.CreateJobRequestExternalDeployment, _T.CreateJobRequestInternalDeployment)
+    variants = (
+        _T.CreateJobRequestVcsDeployment,
+        _T.CreateJobRequestExternalDeployment,
+        _T.CreateJobRequestInternalDeployment,
+    )
     hints = [typing.get_type_hints(v, globalns=vars(_T), include_extras=True) for v in variants]
     shared = {k: t for k, t in hints[0].items() if all(k in h for h in hints[1:])}
     no_source = te.TypedDict("CreateJobRequestNoSourceDeployment", shared)  # every shared field is NotRequired already
@@ -142,21 +168,29 @@ def match(method: str, path: str, allow_deprecated: bool = False) -> Route:
     for r in cands:
         if r.method == method.upper():
             if r.deprecated and not allow_deprecated:
-                raise AssertionError(f"{method} {r.template}: deprecated endpoint ({r.endpoint.__name__}); "
-                                     "use the type-agnostic or PATCH endpoint instead")
+                raise AssertionError(
+                    f"{method} {r.template}: deprecated endpoint ({r.endpoint.__name__}); "
+                    "use the type-agnostic or PATCH endpoint instead"
+                )
             return r
-    raise NotAnEndpoint(f"{method} {path}: not a Northflank endpoint "
-                        f"(this path exists for: {sorted({r.method for r in cands}) or 'none'})")
+    raise NotAnEndpoint(
+        f"{method} {path}: not a Northflank endpoint "
+        f"(this path exists for: {sorted({r.method for r in cands}) or 'none'})"
+    )
 
 
-def check(method: str, url: str, body: Any = None, query: Optional[dict] = None, allow_deprecated: bool = False) -> Route:
+def check(
+    method: str, url: str, body: Any = None, query: Optional[dict] = None, allow_deprecated: bool = False
+) -> Route:
     """Return the matching route; raise AssertionError naming the offending field(s) otherwise."""
     r = match(method, url, allow_deprecated)
     q = dict(query or {}) | dict(parse_qsl(urlsplit(url).query))
     unknown = set(q) - r.query_params
     if unknown:
-        raise AssertionError(f"{method} {r.template}: unknown query params {sorted(unknown)}"
-                             f" (allowed: {sorted(r.query_params) or 'none'})")
+        raise AssertionError(
+            f"{method} {r.template}: unknown query params {sorted(unknown)}"
+            f" (allowed: {sorted(r.query_params) or 'none'})"
+        )
     if isinstance(body, (bytes, str)):  # a raw wire body, e.g. requests' PreparedRequest.body
         body = json.loads(body) if body else None
     if r.body_type is None:
@@ -174,7 +208,9 @@ def check(method: str, url: str, body: Any = None, query: Optional[dict] = None,
 
 # Defects of SDK 2.1.0 response types, patched out of the data before validation so the emulator can answer the
 # truth: CreateJobResponse.jobType is Literal["cron"], yet manual jobs exist (GetJobResponse.jobType is manual|cron).
-RESPONSE_DEFECTS = {"CreateJobResponse": lambda data: {**data, "jobType": "cron"} if data.get("jobType") == "manual" else data}
+RESPONSE_DEFECTS = {
+    "CreateJobResponse": lambda data: {**data, "jobType": "cron"} if data.get("jobType") == "manual" else data
+}
 
 
 def check_response(method: str, url: str, payload: Any) -> None:
@@ -187,8 +223,9 @@ def check_response(method: str, url: str, payload: Any) -> None:
     try:
         r.response_adapter.validate_python(fix(data) if fix and isinstance(data, dict) else data)
     except ValidationError as e:
-        raise AssertionError(f"{method} {r.template}: response data does not match "
-                             f"{_type_name(r.response_type)}: {explain(e)}") from None
+        raise AssertionError(
+            f"{method} {r.template}: response data does not match {_type_name(r.response_type)}: {explain(e)}"
+        ) from None
 
 
 # -- readable errors ----------------------------------------------------------------------------
@@ -210,7 +247,9 @@ def _closest(errors: list[dict], depth: int = 0) -> tuple[list[dict], list[str]]
         if len(e["loc"]) > depth:
             groups.setdefault(e["loc"][depth], []).append(e)
     results = {key: _closest(group, depth + 1) for key, group in groups.items()}
-    if groups and all(_is_tag(key) for key in groups):  # a union; a member's count is taken after its own unions collapse
+    if groups and all(
+        _is_tag(key) for key in groups
+    ):  # a union; a member's count is taken after its own unions collapse
         best = min(results, key=lambda key: len(results[key][0]))  # ties: the first member, as declared
         return done + results[best][0], [best] + results[best][1]
     return done + [e for r in results.values() for e in r[0]], [c for r in results.values() for c in r[1]]
@@ -233,15 +272,22 @@ def explain(e: ValidationError) -> str:
 
 
 # -- docs-only rules ----------------------------------------------------------------------------
-RESOURCE_NAME = r"^[a-zA-Z]((-|\s)?[a-zA-Z0-9]+((-|\s)[a-zA-Z0-9]+)*)?$"  # project, service, job, addon, volume, pipeline
-GROUP_NAME = r"^[a-zA-Z0-9]+((-|\s)[a-zA-Z0-9]+)*$"                     # secret group, template, workflow
+RESOURCE_NAME = (
+    r"^[a-zA-Z]((-|\s)?[a-zA-Z0-9]+((-|\s)[a-zA-Z0-9]+)*)?$"  # project, service, job, addon, volume, pipeline
+)
+GROUP_NAME = r"^[a-zA-Z0-9]+((-|\s)[a-zA-Z0-9]+)*$"  # secret group, template, workflow
 PORT_NAME = r"^[a-zA-Z](-?[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*)?$"
 BACKUP_NAME = r"^[a-zA-Z0-9]+((-|\s|\/|:)[a-zA-Z0-9]+)*$"
 DESCRIPTION = r"^[a-zA-Z0-9.,?\s\\/'\"()[\];`%^&*\-_:!]+$"
-SLUG = r"^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$"                                 # tags, stageId, plan IDs
+SLUG = r"^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$"  # tags, stageId, plan IDs
 
-_COMMON = [("description", DESCRIPTION, 0, 200), ("tags[]", SLUG, 3, 100), ("stageId", SLUG, 3, 100),
-           ("billing.deploymentPlan", SLUG, 3, 100), ("billing.buildPlan", SLUG, 3, 100)]
+_COMMON = [
+    ("description", DESCRIPTION, 0, 200),
+    ("tags[]", SLUG, 3, 100),
+    ("stageId", SLUG, 3, 100),
+    ("billing.deploymentPlan", SLUG, 3, 100),
+    ("billing.buildPlan", SLUG, 3, 100),
+]
 _SERVICE = [("ports[].name", PORT_NAME, 1, 8)] + _COMMON
 _P = "/v1/projects/{projectId}"
 
@@ -254,8 +300,11 @@ def _create_and_put(path: str, name_rx: str, lo: int, hi: int, extra: list) -> d
 RULES: dict = {
     **_create_and_put("/v1/projects", RESOURCE_NAME, 3, 39, [("description", DESCRIPTION, 0, 200)]),
     ("PATCH", f"{_P}"): [("description", DESCRIPTION, 0, 200)],
-    **{k: v for kind in ("combined", "deployment", "build")
-       for k, v in _create_and_put(f"{_P}/services/{kind}", RESOURCE_NAME, 3, 54, _SERVICE).items()},
+    **{
+        k: v
+        for kind in ("combined", "deployment", "build")
+        for k, v in _create_and_put(f"{_P}/services/{kind}", RESOURCE_NAME, 3, 54, _SERVICE).items()
+    },
     **{("PATCH", f"{_P}/services/{kind}/{{serviceId}}"): _SERVICE for kind in ("combined", "deployment", "build")},
     **_create_and_put(f"{_P}/jobs", RESOURCE_NAME, 3, 52, _COMMON),
     ("PATCH", f"{_P}/jobs/{{jobId}}"): _COMMON,
@@ -265,16 +314,27 @@ RULES: dict = {
     ("POST", f"{_P}/addons/{{addonId}}/import"): [("name", BACKUP_NAME, 3, 39)],
     ("POST", f"{_P}/addons/{{addonId}}/backups"): [("name", BACKUP_NAME, 3, 39)],
     ("POST", "/v1/templates"): [("name", GROUP_NAME, 3, 100), ("description", DESCRIPTION, 0, 200)],
-    ("POST", f"{_P}/pipelines/{{pipelineId}}/release-flows/{{stage}}/runs"):
-        [("name", RESOURCE_NAME, 3, 39), ("description", DESCRIPTION, 0, 200)],
+    ("POST", f"{_P}/pipelines/{{pipelineId}}/release-flows/{{stage}}/runs"): [
+        ("name", RESOURCE_NAME, 3, 39),
+        ("description", DESCRIPTION, 0, 200),
+    ],
 }
-SUBDOMAIN = r"^\*|^@$|^([0-9a-z]([0-9a-z\-]*[0-9a-z])?\.)*[0-9a-z]([0-9a-z\-]*[0-9a-z])?$"  # add-subdomain; lower case only
-RULES.update({("POST", "/v1/domains/{domain}/subdomains"): [("subdomain", SUBDOMAIN, 1, 253)],
-              ("PUT", "/v1/domains/{domain}/subdomains"): [("name", SUBDOMAIN, 1, 253)]})
+SUBDOMAIN = (
+    r"^\*|^@$|^([0-9a-z]([0-9a-z\-]*[0-9a-z])?\.)*[0-9a-z]([0-9a-z\-]*[0-9a-z])?$"  # add-subdomain; lower case only
+)
+RULES.update(
+    {
+        ("POST", "/v1/domains/{domain}/subdomains"): [("subdomain", SUBDOMAIN, 1, 253)],
+        ("PUT", "/v1/domains/{domain}/subdomains"): [("name", SUBDOMAIN, 1, 253)],
+    }
+)
 # The Pipeline template node (https://northflank.com/docs/v1/api/templates/create-template, docs/assumptions.md):
 # the name rule is the intersection of the node's and the GET's.
-PIPELINE_NODE_RULES = [("name", RESOURCE_NAME, 3, 39), ("description", DESCRIPTION, 0, 200),
-                       ("stages[].nfObjects[].id", PORT_NAME, 3, 54)]
+PIPELINE_NODE_RULES = [
+    ("name", RESOURCE_NAME, 3, 39),
+    ("description", DESCRIPTION, 0, 200),
+    ("stages[].nfObjects[].id", PORT_NAME, 3, 54),
+]
 
 
 def _values(obj: Any, parts: list):
@@ -335,13 +395,21 @@ def check_ports(body: dict, where: str) -> None:
         if isinstance(number, int) and not 1 <= number <= 65535:
             _fail(where, f"ports[{i}].internalPort", f"={number} is not a port number (1-65535)")
         if name in names:
-            _fail(where, f"ports[{i}].name", f"={name!r} repeats ports[{names[name]}].name: port names are unique in a service")
+            _fail(
+                where,
+                f"ports[{i}].name",
+                f"={name!r} repeats ports[{names[name]}].name: port names are unique in a service",
+            )
         if number in numbers:
             _fail(where, f"ports[{i}].internalPort", f"={number} repeats ports[{numbers[number]}].internalPort")
         names.setdefault(name, i)
         numbers.setdefault(number, i)
         if port.get("public") and port.get("protocol") not in ("HTTP", "HTTP/2"):
-            _fail(where, f"ports[{i}].public", f"is true on a {port.get('protocol')} port: only HTTP and HTTP/2 ports can be public")
+            _fail(
+                where,
+                f"ports[{i}].public",
+                f"is true on a {port.get('protocol')} port: only HTTP and HTTP/2 ports can be public",
+            )
 
 
 def check_health_checks(body: dict, where: str) -> None:
@@ -359,9 +427,13 @@ def check_health_checks(body: dict, where: str) -> None:
             _fail(where, f"healthChecks[{i}].port", f"={port} is not a port number (1-65535)")
 
 
-_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
-                ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")),
-                ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")))
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    ("month", 1, 12, ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")),
+    ("day of week", 0, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+)
 CRON_MACROS = frozenset(("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"))
 
 
@@ -397,7 +469,11 @@ def cron_error(expression: str) -> Optional[str]:
 
 def check_job_settings(body: dict, where: str) -> None:
     """``settings.cron.schedule``: a cron expression (create-job: "a cron timer that determines when the job runs")."""
-    schedule = ((body.get("settings") or {}).get("cron") or {}).get("schedule") if isinstance(body.get("settings"), dict) else None
+    schedule = (
+        ((body.get("settings") or {}).get("cron") or {}).get("schedule")
+        if isinstance(body.get("settings"), dict)
+        else None
+    )
     if isinstance(schedule, str):
         problem = cron_error(schedule)
         if problem:
@@ -409,14 +485,39 @@ def check_addon_version(body: dict, where: str) -> None:
     ``14.5-latest``), or an exact version. Whether the type has it is the catalogue's business."""
     version = body.get("version")
     if isinstance(version, str) and not re.match(r"^(latest|\d+(\.\d+)?-latest|\d+(\.\d+){0,2})$", version):
-        _fail(where, "version", f"={version!r} is not latest, <major>-latest, <major>.<minor>-latest or a version number")
+        _fail(
+            where, "version", f"={version!r} is not latest, <major>-latest, <major>.<minor>-latest or a version number"
+        )
 
 
 # Release flows (configure-a-release-flow; get-release-flow lists the node kinds a release-flow tree may hold).
-FLOW_KINDS = frozenset(("Workflow", "RolloutStrategy", "AddonBackup", "AddonImport", "Build", "JobRun", "LoopWorkflow", "Action",
-                        "Condition", "Release", "Message", "LoopData", "SecretInheritance", "Approval", "RunTemplate"))
-NODE_CONDITIONS = {"Release": "running", "Build": "success", "JobRun": "success", "AddonBackup": "success", "AddonImport": "success",
-                   "RunTemplate": "success"}
+FLOW_KINDS = frozenset(
+    (
+        "Workflow",
+        "RolloutStrategy",
+        "AddonBackup",
+        "AddonImport",
+        "Build",
+        "JobRun",
+        "LoopWorkflow",
+        "Action",
+        "Condition",
+        "Release",
+        "Message",
+        "LoopData",
+        "SecretInheritance",
+        "Approval",
+        "RunTemplate",
+    )
+)
+NODE_CONDITIONS = {
+    "Release": "running",
+    "Build": "success",
+    "JobRun": "success",
+    "AddonBackup": "success",
+    "AddonImport": "success",
+    "RunTemplate": "success",
+}
 NODE_KEYS = frozenset(("kind", "spec", "ref", "skipNodeExecution", "condition", "timeoutDuration", "updateMode"))
 REFERENCE = re.compile(r".*\$\{.*\}.*")
 
@@ -449,7 +550,12 @@ def check_flow_node(node: Any, where: str, path: str) -> None:
         _fail(where, f"{label}.spec", "is required (an object)")
     if "condition" in node and node["condition"] != NODE_CONDITIONS.get(kind):
         allowed = NODE_CONDITIONS.get(kind)
-        _fail(where, f"{label}.condition", f"={node['condition']!r}: " + (f"a {kind} node waits for {allowed!r}" if allowed else f"a {kind} node takes none"))
+        _fail(
+            where,
+            f"{label}.condition",
+            f"={node['condition']!r}: "
+            + (f"a {kind} node waits for {allowed!r}" if allowed else f"a {kind} node takes none"),
+        )
     if "timeoutDuration" in node:
         value = node["timeoutDuration"]
         if kind != "Release":
@@ -458,7 +564,7 @@ def check_flow_node(node: Any, where: str, path: str) -> None:
             _fail(where, f"{label}.timeoutDuration", f"={value!r} must be 30-14400 seconds")
     skip = node.get("skipNodeExecution")
     if skip is not None and skip not in ("true", "false") and not _is_ref(skip):
-        _fail(where, f"{label}.skipNodeExecution", f"={skip!r} must be \"true\", \"false\" or a ${{…}} reference")
+        _fail(where, f"{label}.skipNodeExecution", f'={skip!r} must be "true", "false" or a ${{…}} reference')
     if kind in ("Workflow", "LoopWorkflow"):
         if kind == "Workflow" and spec.get("type") not in ("sequential", "parallel"):
             _fail(where, f"{label}.spec.type", f"={spec.get('type')!r} must be sequential or parallel")
@@ -488,7 +594,11 @@ def check_release_node(spec: dict, where: str, label: str) -> None:
     if not isinstance(origin, dict):
         _fail(where, f"{label}.spec.origin", "is required (an object)")
     required = {"build": (), "deployment": ("id", "type"), "registry": ("imagePath",)}[release_type]
-    allowed = {"build": ("id", "branch", "build"), "deployment": ("id", "type"), "registry": ("imagePath", "credentials")}[release_type]
+    allowed = {
+        "build": ("id", "branch", "build"),
+        "deployment": ("id", "type"),
+        "registry": ("imagePath", "credentials"),
+    }[release_type]
     if not origin:
         _fail(where, f"{label}.spec.origin", f"is empty: a {release_type} release needs {' and '.join(allowed)}")
     for name in required:
@@ -496,7 +606,11 @@ def check_release_node(spec: dict, where: str, label: str) -> None:
             _fail(where, f"{label}.spec.origin.{name}", f"is required for a {release_type} release")
     unknown = sorted(set(origin) - set(allowed))
     if unknown:
-        _fail(where, f"{label}.spec.origin", f"has fields {unknown} that a {release_type} release does not take (it takes {list(allowed)})")
+        _fail(
+            where,
+            f"{label}.spec.origin",
+            f"has fields {unknown} that a {release_type} release does not take (it takes {list(allowed)})",
+        )
     if release_type == "deployment" and origin["type"] not in ("service", "job") and not _is_ref(origin["type"]):
         _fail(where, f"{label}.spec.origin.type", f"={origin['type']!r} must be service or job")
     if not isinstance(target, dict) or not target.get("id"):
@@ -537,8 +651,12 @@ def check_pipeline_node(spec: dict, where: str) -> None:
                 _fail(where, f"stages[{i}].nfObjects[{j}].id", "is required")
         flow = stage.get("releaseFlow")
         if flow is not None:
-            if not isinstance(flow, dict) or flow.get("kind") != "ReleaseFlow" or not isinstance(flow.get("spec"), dict):
-                _fail(where, f"stages[{i}].releaseFlow", "must be {\"kind\": \"ReleaseFlow\", \"spec\": {…}}")
+            if (
+                not isinstance(flow, dict)
+                or flow.get("kind") != "ReleaseFlow"
+                or not isinstance(flow.get("spec"), dict)
+            ):
+                _fail(where, f"stages[{i}].releaseFlow", 'must be {"kind": "ReleaseFlow", "spec": {…}}')
             check_release_flow(flow["spec"], where, f"stages[{i}].releaseFlow.spec")
 
 
@@ -547,8 +665,15 @@ _JOB_CHECKS = (check_health_checks, check_job_settings)
 _SECRET_CHECKS = (lambda body, where: check_bounds(body, where, "priority", 0, 100),)
 # (method, plain template) -> checks(body, where), each raising AssertionError naming the field
 BODY_CHECKS: dict = {
-    **{(m, f"{_P}/services/{kind}"): _SERVICE_CHECKS for kind in ("combined", "deployment", "build") for m in ("POST", "PUT")},
-    **{("PATCH", f"{_P}/services/{kind}/{{serviceId}}"): _SERVICE_CHECKS for kind in ("combined", "deployment", "build")},
+    **{
+        (m, f"{_P}/services/{kind}"): _SERVICE_CHECKS
+        for kind in ("combined", "deployment", "build")
+        for m in ("POST", "PUT")
+    },
+    **{
+        ("PATCH", f"{_P}/services/{kind}/{{serviceId}}"): _SERVICE_CHECKS
+        for kind in ("combined", "deployment", "build")
+    },
     **{(m, f"{_P}/jobs"): _JOB_CHECKS for m in ("POST", "PUT")},
     ("PATCH", f"{_P}/jobs/{{jobId}}"): _JOB_CHECKS,
     **{(m, f"{_P}/secrets"): _SECRET_CHECKS for m in ("POST", "PUT")},

@@ -196,7 +196,8 @@ class Emulator:
                 if template is None:
                     resp = self.error_response(HttpError(
                         404 if not handler else 405,
-                        f"No route for {req.method} {req.path}" + (f" (allowed: {sorted(handler)})" if handler else "")))
+                        f"No route for {req.method} {req.path}"
+                        + (f" (allowed: {sorted(handler)})" if handler else "")))
                 else:
                     try:
                         resp = handler(req)
@@ -217,8 +218,7 @@ class Emulator:
                     key = e.get("route") or f"{e['method']} {e['path']}"
                     counts[key] = counts.get(key, 0) + 1
                 writes = sum(1 for e in self.log if e["method"] in WRITE_METHODS)
-                return Response(200, {"requests": self.log, "counts": counts, "total": len(self.log),
-                                      "writes": writes})
+                return Response(200, {"requests": self.log, "counts": counts, "total": len(self.log), "writes": writes})
             if req.path == "/_admin/requests" and req.method == "DELETE":
                 self.log.clear()
                 return Response(200, {})
@@ -263,8 +263,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 fault = emu.next_fault(req)
             if fault:
                 with emu.lock:
-                    emu.log.append({"method": req.method, "path": req.path, "query": req.raw_query,
-                                    "time": time.time(), "route": None, "status": f"fault:{fault}"})
+                    emu.log.append(
+                        {
+                            "method": req.method,
+                            "path": req.path,
+                            "query": req.raw_query,
+                            "time": time.time(),
+                            "route": None,
+                            "status": f"fault:{fault}",
+                        }
+                    )
                 if self._fault(fault, req):
                     return
         resp = emu.dispatch(req)

@@ -34,23 +34,37 @@ class HerokuGit:
         for spec in apps:
             if spec.get("repo"):
                 self._create(spec["name"], spec["repo"].get("branch", "main"))
-                _git("fast-import", "--quiet", "--date-format=raw", cwd=self.path(spec["name"]), stdin=self._stream(spec))
+                _git(
+                    "fast-import", "--quiet", "--date-format=raw", cwd=self.path(spec["name"]), stdin=self._stream(spec)
+                )
                 self.described.add(spec["name"])
 
     def _create(self, app: str, branch: str) -> None:
         if not os.path.isdir(self.path(app)):
-            subprocess.run(["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", self.path(app)], check=True)
+            subprocess.run(
+                ["git", "init", "--quiet", "--bare", f"--initial-branch={branch}", self.path(app)], check=True
+            )
 
     @staticmethod
     def _stream(spec: dict) -> bytes:
         repo = spec["repo"]
         out = []
         for n, commit in enumerate(repo["commits"], 1):
-            when = int(parse_time(commit["date"]).timestamp()) if commit.get("date") else int((EPOCH + dt.timedelta(days=n)).timestamp())
+            when = (
+                int(parse_time(commit["date"]).timestamp())
+                if commit.get("date")
+                else int((EPOCH + dt.timedelta(days=n)).timestamp())
+            )
             who = commit.get("author", DEFAULT_AUTHOR)
             message = commit["message"].encode()
-            out += [f"commit refs/heads/{repo.get('branch', 'main')}".encode(), f"mark :{n}".encode(),
-                    f"author {who} {when} +0000".encode(), f"committer {who} {when} +0000".encode(), b"data %d" % len(message), message]
+            out += [
+                f"commit refs/heads/{repo.get('branch', 'main')}".encode(),
+                f"mark :{n}".encode(),
+                f"author {who} {when} +0000".encode(),
+                f"committer {who} {when} +0000".encode(),
+                b"data %d" % len(message),
+                message,
+            ]
             if n > 1:
                 out.append(f"from :{n - 1}".encode())
             for path, content in (commit.get("files") or {}).items():
@@ -69,7 +83,9 @@ class HerokuGit:
             return None
         if (app, rev) not in self._revs:
             try:
-                self._revs[app, rev] = _git("rev-parse", "--verify", f"{rev}^{{commit}}", cwd=self.path(app)).decode().strip()
+                self._revs[app, rev] = (
+                    _git("rev-parse", "--verify", f"{rev}^{{commit}}", cwd=self.path(app)).decode().strip()
+                )
             except subprocess.CalledProcessError:
                 raise FixtureError(f"{app}: {rev!r} is not a commit of its repo") from None
         return self._revs[app, rev]
@@ -83,11 +99,19 @@ class HerokuGit:
         """Run ``git http-backend`` for one smart-HTTP request and turn its CGI output into a Response."""
         self._create(app, "main")
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_PROJECT_ROOT": self.root, "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": req.path.removeprefix("/git"), "REQUEST_METHOD": req.method, "QUERY_STRING": req.raw_query,
-            "CONTENT_TYPE": req.headers.get("content-type", ""), "CONTENT_LENGTH": str(len(req.body)),
-            "REMOTE_USER": "heroku", "REMOTE_ADDR": "127.0.0.1", "GIT_PROTOCOL": req.headers.get("git-protocol", ""),
-            "HTTP_CONTENT_ENCODING": req.headers.get("content-encoding", ""), **READ_ONLY,
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "GIT_PROJECT_ROOT": self.root,
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": req.path.removeprefix("/git"),
+            "REQUEST_METHOD": req.method,
+            "QUERY_STRING": req.raw_query,
+            "CONTENT_TYPE": req.headers.get("content-type", ""),
+            "CONTENT_LENGTH": str(len(req.body)),
+            "REMOTE_USER": "heroku",
+            "REMOTE_ADDR": "127.0.0.1",
+            "GIT_PROTOCOL": req.headers.get("git-protocol", ""),
+            "HTTP_CONTENT_ENCODING": req.headers.get("content-encoding", ""),
+            **READ_ONLY,
         }
         out = subprocess.run(["git", "http-backend"], env=env, input=req.body, capture_output=True, check=False).stdout
         head, body = out.partition(b"\r\n\r\n" if b"\r\n\r\n" in out else b"\n\n")[::2]

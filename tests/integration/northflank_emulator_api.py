@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the Northflank emulator's tests share: a client, the ``api`` fixture, the documented example requests, bodies."""
+"""What the Northflank emulator's tests share: a client, the ``api`` fixture, the documented example requests,
+bodies."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from tests.helpers import EmulatorProcess
 
 # The API reference's example requests (all pass nf_contract.check): (method, path[, body]), in the document's order.
 EXAMPLES = [
-    ("POST", "/v1/projects", {"name": "acme-web", "description": "Migrated from Heroku app acme-web", "region": "europe-west"}),
+    (
+        "POST",
+        "/v1/projects",
+        {"name": "acme-web", "description": "Migrated from Heroku app acme-web", "region": "europe-west"},
+    ),
     (
         "POST",
         "/v1/projects/acme-web/services/build",
@@ -19,7 +24,9 @@ EXAMPLES = [
             "name": "acme-web-builder",
             "billing": {"buildPlan": "nf-compute-400-16"},
             "vcsData": {"projectUrl": "https://github.com/acme/web", "projectType": "github", "accountLogin": "acme"},
-            "buildSettings": {"buildpack": {"builder": "HEROKU_24", "buildContext": "/", "buildpackLocators": ["heroku/nodejs"]}},
+            "buildSettings": {
+                "buildpack": {"builder": "HEROKU_24", "buildContext": "/", "buildpackLocators": ["heroku/nodejs"]}
+            },
             "buildConfiguration": {"branchRestrictions": ["main", "release/*"], "prRestrictions": ["*"]},
             "buildArguments": {"NODE_ENV": "production"},
         },
@@ -74,7 +81,9 @@ EXAMPLES = [
             "deployment": {"instances": 1},
             "vcsData": {"projectUrl": "https://github.com/acme/web", "projectType": "github", "projectBranch": "main"},
             "buildSettings": {"buildpack": {"builder": "HEROKU_24"}},
-            "ports": [{"name": "web", "internalPort": 8080, "public": True, "protocol": "HTTP", "domains": ["www.acme.com"]}],
+            "ports": [
+                {"name": "web", "internalPort": 8080, "public": True, "protocol": "HTTP", "domains": ["www.acme.com"]}
+            ],
         },
     ),
     (
@@ -86,7 +95,13 @@ EXAMPLES = [
             "version": "16-latest",
             "billing": {"deploymentPlan": "nf-compute-50", "storage": 10240, "replicas": 1},
             "tlsEnabled": True,
-            "backupSchedules": [{"scheduling": {"interval": "daily", "minute": [0], "hour": [3]}, "backupType": "dump", "retentionTime": 7}],
+            "backupSchedules": [
+                {
+                    "scheduling": {"interval": "daily", "minute": [0], "hour": [3]},
+                    "backupType": "dump",
+                    "retentionTime": 7,
+                }
+            ],
         },
     ),
     (
@@ -103,8 +118,13 @@ EXAMPLES = [
             "secretType": "environment",
             "priority": 10,
             "secrets": {"variables": {"SECRET_KEY_BASE": "x"}},
-            "addonDependencies": [{"addonId": "acme-web-db", "keys": [{"keyName": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}]}],
-            "restrictions": {"restricted": True, "nfObjects": [{"id": "acme-web-web", "type": "service"}, {"id": "acme-web-worker", "type": "service"}]},
+            "addonDependencies": [
+                {"addonId": "acme-web-db", "keys": [{"keyName": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}]}
+            ],
+            "restrictions": {
+                "restricted": True,
+                "nfObjects": [{"id": "acme-web-web", "type": "service"}, {"id": "acme-web-worker", "type": "service"}],
+            },
         },
     ),
     (
@@ -140,7 +160,11 @@ EXAMPLES = [
     ("POST", "/v1/domains/acme.com/verify"),
     ("POST", "/v1/domains/acme.com/subdomains", {"subdomain": "www"}),
     ("POST", "/v1/domains/acme.com/subdomains/www/verify"),
-    ("POST", "/v1/domains/acme.com/subdomains/www/assign", {"projectId": "acme-web", "serviceId": "acme-web-web", "portName": "web"}),
+    (
+        "POST",
+        "/v1/domains/acme.com/subdomains/www/assign",
+        {"projectId": "acme-web", "serviceId": "acme-web-web", "portName": "web"},
+    ),
     (
         "POST",
         "/v1/projects/acme-web/volumes",
@@ -151,7 +175,11 @@ EXAMPLES = [
             "attachedObjects": [{"id": "acme-web-web", "type": "service"}],
         },
     ),
-    ("PATCH", "/v1/projects/acme-web/services/deployment/acme-web-web", {"deployment": {"instances": 3}, "billing": {"deploymentPlan": "nf-compute-50"}}),
+    (
+        "PATCH",
+        "/v1/projects/acme-web/services/deployment/acme-web-web",
+        {"deployment": {"instances": 3}, "billing": {"deploymentPlan": "nf-compute-50"}},
+    ),
     (
         "POST",
         "/v1/projects/acme-web/pipelines/acme-pipeline/release-flows/development",
@@ -188,7 +216,9 @@ class Api:
 
     def call(self, method: str, path: str, body=None, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return requests.request(method, self.url + path, json=body, headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs)
+        return requests.request(
+            method, self.url + path, json=body, headers=headers, timeout=kwargs.pop("timeout", 10), **kwargs
+        )
 
     def data(self, method: str, path: str, body=None):
         resp = self.call(method, path, body)
@@ -220,17 +250,39 @@ def project(api: Api, name: str = "acme-web") -> None:
     api.data("POST", "/v1/projects", {"name": name, "region": "europe-west"})
 
 
-BUILD_SERVICE = {"name": "acme-web-builder", "billing": {"buildPlan": "nf-compute-400-16"},
-                 "vcsData": {"projectUrl": "https://github.com/acme/web", "projectType": "github"},
-                 "buildSettings": {"buildpack": {"builder": "HEROKU_24"}}}
-DEPLOYMENT_SERVICE = {"name": "acme-web-web", "billing": {"deploymentPlan": "nf-compute-20"},
-                      "deployment": {"instances": 1, "internal": {"id": "acme-web-builder", "branch": "main", "buildSHA": "latest"}},
-                      "ports": [{"name": "web", "internalPort": 8080, "public": True, "protocol": "HTTP"}]}
-ADDON = {"name": "acme-web-db", "type": "postgresql", "version": "16-latest", "billing": {"deploymentPlan": "nf-compute-50", "storage": 10240, "replicas": 1}}
+BUILD_SERVICE = {
+    "name": "acme-web-builder",
+    "billing": {"buildPlan": "nf-compute-400-16"},
+    "vcsData": {"projectUrl": "https://github.com/acme/web", "projectType": "github"},
+    "buildSettings": {"buildpack": {"builder": "HEROKU_24"}},
+}
+DEPLOYMENT_SERVICE = {
+    "name": "acme-web-web",
+    "billing": {"deploymentPlan": "nf-compute-20"},
+    "deployment": {"instances": 1, "internal": {"id": "acme-web-builder", "branch": "main", "buildSHA": "latest"}},
+    "ports": [{"name": "web", "internalPort": 8080, "public": True, "protocol": "HTTP"}],
+}
+ADDON = {
+    "name": "acme-web-db",
+    "type": "postgresql",
+    "version": "16-latest",
+    "billing": {"deploymentPlan": "nf-compute-50", "storage": 10240, "replicas": 1},
+}
 
 
 def pipeline_template(name: str, stages: list) -> dict:
     """A template holding one Pipeline node (docs/assumptions.md), as the collection writes it."""
-    node = {"kind": "Pipeline", "ref": "pipeline", "spec": {"name": "acme-pipeline", "projectId": "acme-web", "stages": stages}}
-    return {"name": name, "apiVersion": "v1.2", "options": {"autorun": False, "runOnCreation": True},
-            "spec": {"kind": "Workflow", "spec": {"type": "sequential", "context": {"projectId": "acme-web"}, "steps": [node]}}}
+    node = {
+        "kind": "Pipeline",
+        "ref": "pipeline",
+        "spec": {"name": "acme-pipeline", "projectId": "acme-web", "stages": stages},
+    }
+    return {
+        "name": name,
+        "apiVersion": "v1.2",
+        "options": {"autorun": False, "runOnCreation": True},
+        "spec": {
+            "kind": "Workflow",
+            "spec": {"type": "sequential", "context": {"projectId": "acme-web"}, "steps": [node]},
+        },
+    }

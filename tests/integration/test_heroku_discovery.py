@@ -63,20 +63,41 @@ EXPECTED = {
 # pipeline: (scenario, reason, stages, GET requests): 2 + 10 per Cedar app.
 PIPELINES = {
     "demo": {
-        "northwind-api": ("pipeline", None, {"staging": ["northwind-api-staging"], "production": ["northwind-api"]}, 22),
+        "northwind-api": (
+            "pipeline",
+            None,
+            {"staging": ["northwind-api-staging"], "production": ["northwind-api"]},
+            22,
+        ),
     },
     "account": {
-        "geo-api": ("unsupported", "pipeline spans several regions (eu, us): a Northflank project has one region",
-                    {"production": ["geo-api-eu", "geo-api-us"]}, 22),
-        "billing": ("pipeline", None, {"review": ["billing-pr-87"], "staging": ["billing-staging"],
-                                       "production": ["billing-production"]}, 32),
+        "geo-api": (
+            "unsupported",
+            "pipeline spans several regions (eu, us): a Northflank project has one region",
+            {"production": ["geo-api-eu", "geo-api-us"]},
+            22,
+        ),
+        "billing": (
+            "pipeline",
+            None,
+            {"review": ["billing-pr-87"], "staging": ["billing-staging"], "production": ["billing-production"]},
+            32,
+        ),
     },
 }
 SCHEDULER_APP = {"demo": "northwind-shop", "account": "acme-shop"}
 CEDAR_APP_ROUTES = {
-    "GET /apps/{app}": 1, "GET /apps/{app}/formation": 1, "GET /apps/{app}/config-vars": 1, "GET /apps/{app}/addon-attachments": 1,
-    "GET /apps/{app}/addons": 1, "GET /apps/{app}/domains": 1, "GET /apps/{app}/features": 1, "GET /apps/{app}/pipeline-couplings": 1,
-    "GET /apps/{app}/releases": 1, "GET /apps/{app}/slugs/{slug}": 1, "GET /apps/{app}/buildpack-installations": 1,
+    "GET /apps/{app}": 1,
+    "GET /apps/{app}/formation": 1,
+    "GET /apps/{app}/config-vars": 1,
+    "GET /apps/{app}/addon-attachments": 1,
+    "GET /apps/{app}/addons": 1,
+    "GET /apps/{app}/domains": 1,
+    "GET /apps/{app}/features": 1,
+    "GET /apps/{app}/pipeline-couplings": 1,
+    "GET /apps/{app}/releases": 1,
+    "GET /apps/{app}/slugs/{slug}": 1,
+    "GET /apps/{app}/buildpack-installations": 1,
 }
 
 
@@ -88,10 +109,21 @@ class Run:
         self.name, self.server = name, server
         server.clear_log()
         app_file, pipeline_file = workdir / f"{name}-apps.json", workdir / f"{name}-pipelines.json"
-        extra = dict(heroku_apps=list(EXPECTED[name]), heroku_scheduler_app=SCHEDULER_APP[name], heroku_pipelines=list(PIPELINES[name]),
-                     heroku_app_results_file=str(app_file), heroku_pipeline_results_file=str(pipeline_file))
-        result = run_playbook(str(TARGETS / "heroku_app_info" / "main.yml"), server.env(),
-                              str(TARGETS / "heroku_pipeline_info" / "main.yml"), "-vvv", "-e", json.dumps(extra))
+        extra = dict(
+            heroku_apps=list(EXPECTED[name]),
+            heroku_scheduler_app=SCHEDULER_APP[name],
+            heroku_pipelines=list(PIPELINES[name]),
+            heroku_app_results_file=str(app_file),
+            heroku_pipeline_results_file=str(pipeline_file),
+        )
+        result = run_playbook(
+            str(TARGETS / "heroku_app_info" / "main.yml"),
+            server.env(),
+            str(TARGETS / "heroku_pipeline_info" / "main.yml"),
+            "-vvv",
+            "-e",
+            json.dumps(extra),
+        )
         self.output = result.stdout + result.stderr
         self.recap = result.stdout.split("PLAY RECAP", 1)[-1]
         apps = json.loads(app_file.read_text(encoding="utf-8"))
@@ -107,13 +139,21 @@ class Run:
         return self.without[app]["app_info"]
 
     def all_results(self) -> list:
-        return [*self.without.values(), *self.values.values(), self.no_scheduler, self.missing_app,
-                *self.pipelines.values(), self.missing_pipeline]
+        return [
+            *self.without.values(),
+            *self.values.values(),
+            self.no_scheduler,
+            self.missing_app,
+            *self.pipelines.values(),
+            self.missing_pipeline,
+        ]
 
 
 @pytest.fixture(scope="module")
 def servers():
-    started = {name: EmulatorProcess("heroku", "--fixture", str(FIXTURES / f"{name}.yml")) for name in ("demo", "account")}
+    started = {
+        name: EmulatorProcess("heroku", "--fixture", str(FIXTURES / f"{name}.yml")) for name in ("demo", "account")
+    }
     yield started
     for server in started.values():
         server.stop()
@@ -133,7 +173,9 @@ def runs(servers, tmp_path_factory):
 
 
 def api_get(server: EmulatorProcess, path: str):
-    resp = requests.get(server.url + path, headers={"Accept": ACCEPT, "Authorization": f"Bearer {server.token}"}, timeout=30)
+    resp = requests.get(
+        server.url + path, headers={"Accept": ACCEPT, "Authorization": f"Bearer {server.token}"}, timeout=30
+    )
     resp.raise_for_status()
     return resp.json()
 
@@ -164,7 +206,11 @@ def test_request_count_of_a_cedar_app_per_route(runs):
     assert run.without["hello-static"]["api_requests"] == CEDAR_APP_ROUTES
     assert run.without["acme-shop"]["api_requests"] == {**CEDAR_APP_ROUTES, "scheduler GET /apps/{app}/jobs": 1}
     assert run.without["billing-staging"]["api_requests"] == {**CEDAR_APP_ROUTES, "GET /pipelines/{pipeline}": 1}
-    fir = {k: v for k, v in CEDAR_APP_ROUTES.items() if k not in ("GET /apps/{app}/slugs/{slug}", "GET /apps/{app}/buildpack-installations")}
+    fir = {
+        k: v
+        for k, v in CEDAR_APP_ROUTES.items()
+        if k not in ("GET /apps/{app}/slugs/{slug}", "GET /apps/{app}/buildpack-installations")
+    }
     assert run.without["edge-gateway"]["api_requests"] == {**fir, "GET /apps/{app}/oci-images/{image}": 1}
     assert run.without["pdf-renderer"]["api_requests"] == fir  # a container app: no OCI image either
 
@@ -173,20 +219,48 @@ def test_multi_dyno_app_every_field(runs, servers):
     run = runs("account")
     info = run.info("acme-shop")
     app = info["app"]
-    assert {k: app[k] for k in ("name", "region", "stack", "build_stack", "generation", "space", "team", "maintenance",
-                                "internal_routing", "git_url")} == {
-        "name": "acme-shop", "region": "us", "stack": "heroku-24", "build_stack": "heroku-24", "generation": "cedar", "space": None,
-        "team": "acme", "maintenance": False, "internal_routing": False, "git_url": "https://git.heroku.com/acme-shop.git"}
+    assert {
+        k: app[k]
+        for k in (
+            "name",
+            "region",
+            "stack",
+            "build_stack",
+            "generation",
+            "space",
+            "team",
+            "maintenance",
+            "internal_routing",
+            "git_url",
+        )
+    } == {
+        "name": "acme-shop",
+        "region": "us",
+        "stack": "heroku-24",
+        "build_stack": "heroku-24",
+        "generation": "cedar",
+        "space": None,
+        "team": "acme",
+        "maintenance": False,
+        "internal_routing": False,
+        "git_url": "https://git.heroku.com/acme-shop.git",
+    }
     assert re.fullmatch(r"[0-9a-f-]{36}", app["id"])
     assert info["formation"] == [
         {"type": "web", "quantity": 3, "size": "performance-m", "command": "bundle exec puma -C config/puma.rb"},
-        {"type": "worker", "quantity": 2, "size": "standard-2X", "command": "bundle exec sidekiq -C config/sidekiq.yml"},
+        {
+            "type": "worker",
+            "quantity": 2,
+            "size": "standard-2X",
+            "command": "bundle exec sidekiq -C config/sidekiq.yml",
+        },
     ]
     # config vars: names and owners, never values without the option
     assert info["config_vars"] == {}
     classes = info["config_var_classes"]
-    assert {k: classes[k] for k in ("RAILS_ENV", "RAILS_MASTER_KEY", "SIDEKIQ_CONCURRENCY", "ASSET_HOST")} == dict.fromkeys(
-        ("RAILS_ENV", "RAILS_MASTER_KEY", "SIDEKIQ_CONCURRENCY", "ASSET_HOST"), "user")
+    assert {
+        k: classes[k] for k in ("RAILS_ENV", "RAILS_MASTER_KEY", "SIDEKIQ_CONCURRENCY", "ASSET_HOST")
+    } == dict.fromkeys(("RAILS_ENV", "RAILS_MASTER_KEY", "SIDEKIQ_CONCURRENCY", "ASSET_HOST"), "user")
     addon_vars = sorted(k for k, v in classes.items() if v == "addon")
     assert addon_vars == sorted(v for a in info["addons"] for v in a["config_vars"])
     assert {"DATABASE_URL", "REDIS_URL"} <= set(addon_vars)
@@ -205,7 +279,11 @@ def test_multi_dyno_app_every_field(runs, servers):
     assert all(d["cname"].endswith(".herokudns.com") for d in info["domains"] if d["kind"] == "custom")
     assert [d["kind"] for d in info["domains"]].count("heroku") == 1
     assert info["buildpacks"] == ["heroku/nodejs", "heroku/ruby"]
-    assert sorted(k for k, on in info["features"].items() if on) == ["log-runtime-metrics", "preboot", "runtime-dyno-metadata"]
+    assert sorted(k for k, on in info["features"].items() if on) == [
+        "log-runtime-metrics",
+        "preboot",
+        "runtime-dyno-metadata",
+    ]
     assert info["pipeline"] is None
     # the current release is not the newest: the newest failed in its release phase
     releases = api_get(servers["account"], f"/apps/{app['id']}/releases")
@@ -215,11 +293,20 @@ def test_multi_dyno_app_every_field(runs, servers):
     slug = api_get(servers["account"], f"/apps/{app['id']}/slugs/{current[0]['slug']['id']}")
     release = info["release"]
     assert (release["id"], release["version"], release["slug_id"], release["oci_image_id"]) == (
-        current[0]["id"], current[0]["version"], slug["id"], None)
+        current[0]["id"],
+        current[0]["version"],
+        slug["id"],
+        None,
+    )
     assert release["commit"] == slug["commit"] and re.fullmatch(r"[0-9a-f]{40}", release["commit"])
-    assert release["stack"] == "heroku-24" and release["buildpack_description"] == slug["buildpack_provided_description"]
-    process_types = {"web": "bundle exec puma -C config/puma.rb", "worker": "bundle exec sidekiq -C config/sidekiq.yml",
-                     "release": "bundle exec rails db:migrate"}
+    assert (
+        release["stack"] == "heroku-24" and release["buildpack_description"] == slug["buildpack_provided_description"]
+    )
+    process_types = {
+        "web": "bundle exec puma -C config/puma.rb",
+        "worker": "bundle exec sidekiq -C config/sidekiq.yml",
+        "release": "bundle exec rails db:migrate",
+    }
     assert release["process_types"] == info["process_types"] == process_types
     assert release["has_release_phase"] is True
     # Scheduler jobs, as UTC cron lines
@@ -229,15 +316,26 @@ def test_multi_dyno_app_every_field(runs, servers):
         ("bundle exec rake search:reindex", "20 * * * *", "Standard-2X"),
         ("bin/nightly-export --to s3://acme-exports", "0 3 * * *", "Performance-M"),
     ]
-    assert info["migration"] == {"scenario": "multi_dyno", "reason": None, "process_types": ["web", "worker"], "warnings": []}
+    assert info["migration"] == {
+        "scenario": "multi_dyno",
+        "reason": None,
+        "process_types": ["web", "worker"],
+        "warnings": [],
+    }
 
 
 def test_demo_multi_dyno_app(runs):
     info = runs("demo").info("northwind-shop")
-    assert [(f["type"], f["quantity"], f["size"]) for f in info["formation"]] == [("web", 2, "standard-2X"), ("worker", 1, "standard-1X")]
+    assert [(f["type"], f["quantity"], f["size"]) for f in info["formation"]] == [
+        ("web", 2, "standard-2X"),
+        ("worker", 1, "standard-1X"),
+    ]
     assert info["release"]["has_release_phase"] and info["process_types"]["release"] == "bundle exec rails db:migrate"
     assert [(j["every"], j["at"], j["schedule"]) for j in info["scheduler"]["jobs"]] == [
-        (10, 0, "*/10 * * * *"), (60, 30, "30 * * * *"), (1440, 150, "30 2 * * *")]
+        (10, 0, "*/10 * * * *"),
+        (60, 30, "30 * * * *"),
+        (1440, 150, "30 2 * * *"),
+    ]
     # set by the user: a buildpack only defaults WEB_CONCURRENCY when it is not set
     assert info["config_var_classes"]["WEB_CONCURRENCY"] == "user"
     assert info["config_var_classes"]["DATABASE_URL"] == "addon"
@@ -250,15 +348,23 @@ def test_fir_app_buildpacks_from_the_oci_image(runs):
     assert info["release"]["oci_image_id"] and info["release"]["slug_id"] is None
     assert info["process_types"] == {"web": "npm start", "worker": "node worker.js"}
     assert re.fullmatch(r"[0-9a-f]{40}", info["release"]["commit"])
-    assert info["migration"]["warnings"] == ["runs in Private Space acme-fir: check network access (VPN, peering, stable outbound IPs)"]
+    assert info["migration"]["warnings"] == [
+        "runs in Private Space acme-fir: check network access (VPN, peering, stable outbound IPs)"
+    ]
 
 
 def test_shared_addon_is_flagged_as_owned_by_another_app(runs):
     run = runs("account")
     dashboard = run.info("analytics-dashboard")
     [shared] = dashboard["addons"]
-    assert (shared["service"], shared["owning_app"], shared["owned_by_other_app"]) == ("heroku-postgresql", "analytics-core", True)
-    assert shared["attachments"] == [{"name": "ANALYTICS_DATABASE", "config_vars": ["ANALYTICS_DATABASE_URL"], "namespace": None}]
+    assert (shared["service"], shared["owning_app"], shared["owned_by_other_app"]) == (
+        "heroku-postgresql",
+        "analytics-core",
+        True,
+    )
+    assert shared["attachments"] == [
+        {"name": "ANALYTICS_DATABASE", "config_vars": ["ANALYTICS_DATABASE_URL"], "namespace": None}
+    ]
     assert dashboard["config_var_classes"] == {"ANALYTICS_DATABASE_URL": "addon", "DASHBOARD_TITLE": "user"}
     core = run.info("analytics-core")
     [owned] = [a for a in core["addons"] if a["id"] == shared["id"]]
@@ -266,15 +372,23 @@ def test_shared_addon_is_flagged_as_owned_by_another_app(runs):
     # the owner sees its own two attachments, not the one on the other app
     assert sorted(a["name"] for a in owned["attachments"]) == ["DATABASE", "HEROKU_POSTGRESQL_ONYX"]
     assert owned["config_vars"] == ["DATABASE_URL", "HEROKU_POSTGRESQL_ONYX_URL"]
-    assert core["config_var_classes"]["HEROKU_POSTGRESQL_ONYX_URL"] == "addon"  # an add-on's, despite the HEROKU_ prefix
+    assert (
+        core["config_var_classes"]["HEROKU_POSTGRESQL_ONYX_URL"] == "addon"
+    )  # an add-on's, despite the HEROKU_ prefix
     assert sorted(a["service"] for a in core["addons"]) == ["heroku-postgresql", "jawsdb", "sendgrid"]
 
 
 def test_config_var_classes(runs):
     run = runs("account")
     review = run.info("billing-pr-87")["config_var_classes"]
-    assert review == {"DATABASE_URL": "addon", "GO_ENV": "user", "HEROKU_APP_NAME": "heroku", "HEROKU_BRANCH": "heroku",
-                      "HEROKU_PR_NUMBER": "heroku", "HEROKU_PARENT_APP_NAME": "heroku"}
+    assert review == {
+        "DATABASE_URL": "addon",
+        "GO_ENV": "user",
+        "HEROKU_APP_NAME": "heroku",
+        "HEROKU_BRANCH": "heroku",
+        "HEROKU_PR_NUMBER": "heroku",
+        "HEROKU_PARENT_APP_NAME": "heroku",
+    }
     spec = {a["name"]: a for a in read_fixture(str(FIXTURES / "account.yml"))["apps"]}
     for name, result in run.without.items():
         classes = result["app_info"]["config_var_classes"]
@@ -292,19 +406,28 @@ def test_config_var_values_byte_for_byte(runs, servers, account):
         assert result["app_info"]["config_vars"] == api_get(servers[account], f"/apps/{app}/config-vars"), app
     if account == "account":
         zoo = run.values["config-zoo"]["app_info"]["config_vars"]
-        expected = {a["name"]: a for a in read_fixture(str(FIXTURES / "account.yml"))["apps"]}["config-zoo"]["config_vars"]
+        expected = {
+            a["name"]: a for a in read_fixture(str(FIXTURES / "account.yml"))["apps"]
+        }["config-zoo"]["config_vars"]
         assert zoo == expected
         assert zoo["CRLF"] == "first\r\nsecond" and zoo["TLS_PRIVATE_KEY"].endswith("-----END PRIVATE KEY-----\n")
-        assert zoo["EMPTY"] == "" and zoo["ALL_QUOTES"] == "'\"`" and zoo["LEADING_AND_TRAILING_SPACES"] == "   padded   "
-        assert zoo["GREETING_UNICODE"] == "Gr\u00fc\u00dfe, \u4e16\u754c! \U0001f44b na\u00efve caf\u00e9 \u2014 \u201csmart quotes\u201d"
+        assert (
+            zoo["EMPTY"] == "" and zoo["ALL_QUOTES"] == "'\"`" and zoo["LEADING_AND_TRAILING_SPACES"] == "   padded   "
+        )
+        assert (
+            zoo["GREETING_UNICODE"]
+            == "Gr\u00fc\u00dfe, \u4e16\u754c! \U0001f44b na\u00efve caf\u00e9 \u2014 \u201csmart quotes\u201d"
+        )
 
 
 @pytest.mark.parametrize("account", ["demo", "account"])
 def test_values_never_printed_at_vvv(runs, account):
     run = runs(account)
     # values that also appear as plain data (a stage named "production", say) cannot be told apart: left out
-    public = json.dumps([r["app_info"] for r in run.without.values()] + [r["pipeline_info"] for r in run.pipelines.values()],
-                        ensure_ascii=False)
+    public = json.dumps(
+        [r["app_info"] for r in run.without.values()] + [r["pipeline_info"] for r in run.pipelines.values()],
+        ensure_ascii=False,
+    )
     checked = 0
     for app, result in run.values.items():
         for key, value in result["app_info"]["config_vars"].items():
@@ -317,14 +440,18 @@ def test_values_never_printed_at_vvv(runs, account):
                     assert form not in run.output, f"{app} {key}: a value is printed"
     assert checked >= (500 if account == "account" else 10)
     # each task with values shows its result as hidden
-    assert run.output.count("the output has been hidden due to the fact that 'no_log: true' was specified") >= len(run.values)
+    assert run.output.count(
+        "the output has been hidden due to the fact that 'no_log: true' was specified"
+    ) >= len(run.values)
 
 
 def test_scheduler_unavailable_is_a_warning_not_a_failure(runs):
     run = runs("account")
     result = run.no_scheduler
     assert not result.get("failed") and result["app_info"]["scheduler"]["available"] is False
-    assert "404" in result["app_info"]["scheduler"]["reason"] and "Not Found" in result["app_info"]["scheduler"]["reason"]
+    assert (
+        "404" in result["app_info"]["scheduler"]["reason"] and "Not Found" in result["app_info"]["scheduler"]["reason"]
+    )
     [warning] = result["warnings"]
     assert warning.startswith("acme-shop has the Heroku Scheduler add-on but its jobs could not be read")
     assert "herokumigrate_scheduler_jobs" in warning
@@ -332,7 +459,9 @@ def test_scheduler_unavailable_is_a_warning_not_a_failure(runs):
     assert result["app_info"]["migration"]["scenario"] == "multi_dyno"
     assert "[WARNING]: acme-shop has the Heroku Scheduler add-on" in run.output
     # apps without the add-on never ask the Scheduler
-    assert all("scheduler GET /apps/{app}/jobs" not in r["api_requests"] for n, r in run.without.items() if n != "acme-shop")
+    assert all(
+        "scheduler GET /apps/{app}/jobs" not in r["api_requests"] for n, r in run.without.items() if n != "acme-shop"
+    )
 
 
 def test_unsupported_apps_carry_their_reason(runs):
@@ -340,7 +469,11 @@ def test_unsupported_apps_carry_their_reason(runs):
     placeholder = run.info("legacy-placeholder")
     assert placeholder["formation"] == [] and placeholder["release"]["slug_id"] is None
     container = run.info("pdf-renderer")
-    assert container["app"]["stack"] == "container" and container["buildpacks"] == [] and container["release"]["commit"] is None
+    assert (
+        container["app"]["stack"] == "container"
+        and container["buildpacks"] == []
+        and container["release"]["commit"] is None
+    )
     assert container["migration"]["process_types"] == ["web", "worker"]
     assert runs("demo").info("northwind-renderer")["migration"]["reason"] == CONTAINER
 
@@ -349,7 +482,11 @@ def test_other_app_shapes(runs):
     run = runs("account")
     blog = run.info("old-blog")
     assert blog["buildpacks"] == ["https://github.com/heroku/heroku-buildpack-apt", "heroku/ruby"]
-    assert (blog["app"]["stack"], blog["app"]["maintenance"], blog["formation"][0]["size"]) == ("heroku-22", True, "eco")
+    assert (blog["app"]["stack"], blog["app"]["maintenance"], blog["formation"][0]["size"]) == (
+        "heroku-22",
+        True,
+        "eco",
+    )
     ledger = run.info("ledger-internal")["app"]
     assert (ledger["space"], ledger["region"], ledger["internal_routing"]) == ("acme-eu-private", "dublin", True)
     assert run.info("billing-pr-87")["pipeline"]["stage"] == "review"
@@ -358,7 +495,9 @@ def test_other_app_shapes(runs):
 
 def test_missing_app_fails_with_the_api_message(runs):
     missing = runs("account").missing_app  # failed, as the target's failed_when checked
-    assert missing["msg"] == "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app})"
+    assert (
+        missing["msg"] == "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app})"
+    )
     assert missing["failure"]["id"] == "not_found" and missing["api_requests"] == {"GET /apps/{app}": 1}
 
 
@@ -388,7 +527,9 @@ def test_pipeline_spanning_two_regions_is_refused(runs):
 def test_pipeline_review_apps_are_listed_not_migrated(runs):
     info = runs("account").pipelines["billing"]["pipeline_info"]
     assert info["migration"]["region"] == "us"
-    assert info["migration"]["warnings"] == ["billing-pr-87 (stage review) is not migrated: review and test apps are ephemeral"]
+    assert info["migration"]["warnings"] == [
+        "billing-pr-87 (stage review) is not migrated: review and test apps are ephemeral"
+    ]
     assert info["pipeline"]["name"] == "billing" and re.fullmatch(r"[0-9a-f-]{36}", info["pipeline"]["id"])
 
 
@@ -396,7 +537,12 @@ def test_pipeline_review_apps_are_listed_not_migrated(runs):
 def run_inventory(server: EmulatorProcess, source: Path, *args: str, warnings: bool = False) -> str:
     """``ansible-inventory -i SOURCE ARGS`` against the emulator; its stdout. Warnings fail the test unless expected."""
     ensure_collection_link()
-    env = {**os.environ, **server.env(), "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg")}
+    env = {
+        **os.environ,
+        **server.env(),
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"),
+    }
     cmd = [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), *args]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}"
@@ -452,27 +598,67 @@ def test_inventory_list_account(servers):
     inventory = listing(server, INVENTORY)
     hostvars = inventory["_meta"]["hostvars"]
     # one host per pipeline and per app outside pipelines: the pipelines' apps are not hosts
-    assert set(hostvars) == {"billing", "geo-api", "hello-static", "acme-shop", "legacy-placeholder", "pdf-renderer", "edge-gateway",
-                             "analytics-core", "analytics-dashboard", "config-zoo", "settings-heavy", "ledger-internal", "old-blog"}
+    assert set(hostvars) == {
+        "billing",
+        "geo-api",
+        "hello-static",
+        "acme-shop",
+        "legacy-placeholder",
+        "pdf-renderer",
+        "edge-gateway",
+        "analytics-core",
+        "analytics-dashboard",
+        "config-zoo",
+        "settings-heavy",
+        "ledger-internal",
+        "old-blog",
+    }
     assert hosts_of(inventory, "pipeline") == {"billing"}
     assert hosts_of(inventory, "unsupported") == {"geo-api", "legacy-placeholder", "pdf-renderer"}
-    assert hosts_of(inventory, "single_dyno") == {"hello-static", "analytics-dashboard", "config-zoo", "settings-heavy", "old-blog"}
+    assert hosts_of(inventory, "single_dyno") == {
+        "hello-static",
+        "analytics-dashboard",
+        "config-zoo",
+        "settings-heavy",
+        "old-blog",
+    }
     assert hosts_of(inventory, "multi_dyno") == {"acme-shop", "edge-gateway", "analytics-core", "ledger-internal"}
-    assert hosts_of(inventory, "region_dublin") == {"ledger-internal"} and hosts_of(inventory, "region_virginia") == {"edge-gateway"}
+    assert (
+        hosts_of(inventory, "region_dublin") == {"ledger-internal"}
+        and hosts_of(inventory, "region_virginia") == {"edge-gateway"}
+    )
     assert "geo-api" not in {h for g, v in inventory.items() if g.startswith("region_") for h in v.get("hosts", [])}
-    assert hosts_of(inventory, "team_acme") == {"billing", "acme-shop", "pdf-renderer", "edge-gateway", "analytics-core",
-                                                "analytics-dashboard", "ledger-internal"}
+    assert hosts_of(inventory, "team_acme") == {
+        "billing",
+        "acme-shop",
+        "pdf-renderer",
+        "edge-gateway",
+        "analytics-core",
+        "analytics-dashboard",
+        "ledger-internal",
+    }
     # every unsupported unit carries its reason
     reasons = {h: hostvars[h]["heroku_migration"]["reason"] for h in hosts_of(inventory, "unsupported")}
-    assert reasons == {"geo-api": "pipeline spans several regions (eu, us): a Northflank project has one region",
-                       "legacy-placeholder": NO_FORMATION, "pdf-renderer": CONTAINER}
+    assert reasons == {
+        "geo-api": "pipeline spans several regions (eu, us): a Northflank project has one region",
+        "legacy-placeholder": NO_FORMATION,
+        "pdf-renderer": CONTAINER,
+    }
     assert all(hostvars[h]["heroku_unit"]["migration"]["reason"] == reason for h, reason in reasons.items())
     assert all(v["heroku_migration"]["reason"] is None for h, v in hostvars.items() if h not in reasons)
     # a pipeline host holds all its apps, in stage order
     billing = hostvars["billing"]["heroku_unit"]
-    assert (billing["kind"], billing["region"], billing["team"], billing["stack"]) == ("pipeline", "us", "acme", "heroku-24")
+    assert (billing["kind"], billing["region"], billing["team"], billing["stack"]) == (
+        "pipeline",
+        "us",
+        "acme",
+        "heroku-24",
+    )
     assert [(a["name"], a["stage"]) for a in billing["apps"]] == [
-        ("billing-pr-87", "review"), ("billing-staging", "staging"), ("billing-production", "production")]
+        ("billing-pr-87", "review"),
+        ("billing-staging", "staging"),
+        ("billing-production", "production"),
+    ]
     assert [a["region"] for a in hostvars["geo-api"]["heroku_unit"]["apps"]] == ["eu", "us"]
     # compose and groups of the constructed options
     assert hostvars["billing"]["heroku_apps"] == ["billing-pr-87", "billing-staging", "billing-production"]
@@ -481,14 +667,22 @@ def test_inventory_list_account(servers):
     assert hosts_of(inventory, "stack_heroku_22") == {"ledger-internal", "old-blog"}
     assert hosts_of(inventory, "kind_pipeline") == {"billing", "geo-api"}
     # 3 lists (16 apps: one page) and one formation per app
-    assert server.requests()["counts"] == {"GET /apps": 1, "GET /pipeline-couplings": 1, "GET /pipelines": 1, "GET /apps/{app}/formation": 16}
+    assert server.requests()["counts"] == {
+        "GET /apps": 1,
+        "GET /pipeline-couplings": 1,
+        "GET /pipelines": 1,
+        "GET /apps/{app}/formation": 16,
+    }
 
 
 def test_inventory_filters(servers, tmp_path):
     server = servers["account"]
     config = yaml.safe_load(INVENTORY.read_text(encoding="utf-8"))
     source = tmp_path / "filtered.heroku.yml"
-    source.write_text(yaml.safe_dump({**config, "apps": ["analytics-*", "old-*"], "pipelines": ["bill*"], "teams": ["acme"]}), encoding="utf-8")
+    source.write_text(
+        yaml.safe_dump({**config, "apps": ["analytics-*", "old-*"], "pipelines": ["bill*"], "teams": ["acme"]}),
+        encoding="utf-8",
+    )
     server.clear_log()
     inventory = listing(server, source)
     # old-blog is a personal app: the team filter leaves it out
@@ -512,13 +706,24 @@ def test_inventory_limit_never_splits_a_pipeline(servers):
 
 def test_inventory_name_clash_and_empty_pipeline(tmp_path):
     fixture = tmp_path / "clash.yml"
-    fixture.write_text(yaml.safe_dump({
-        "account": {"email": "ops@example.com"},
-        "pipelines": [{"name": "blog"}, {"name": "empty"}],
-        "apps": [{"name": "blog-web", "buildpacks": ["heroku/ruby"], "process_types": {"web": "rails s"},
-                  "pipeline": {"name": "blog", "stage": "production"}},
-                 {"name": "blog", "buildpacks": ["heroku/ruby"], "process_types": {"web": "rails s"}}],
-    }), encoding="utf-8")
+    fixture.write_text(
+        yaml.safe_dump(
+            {
+                "account": {"email": "ops@example.com"},
+                "pipelines": [{"name": "blog"}, {"name": "empty"}],
+                "apps": [
+                    {
+                        "name": "blog-web",
+                        "buildpacks": ["heroku/ruby"],
+                        "process_types": {"web": "rails s"},
+                        "pipeline": {"name": "blog", "stage": "production"},
+                    },
+                    {"name": "blog", "buildpacks": ["heroku/ruby"], "process_types": {"web": "rails s"}},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     server = EmulatorProcess("heroku", "--fixture", str(fixture))
     try:
         env_source = tmp_path / "clash.heroku.yml"
@@ -530,4 +735,7 @@ def test_inventory_name_clash_and_empty_pipeline(tmp_path):
     assert (hostvars["blog"]["heroku_unit"]["kind"], hostvars["blog-app"]["heroku_unit"]["kind"]) == ("pipeline", "app")
     assert hostvars["blog-app"]["heroku_unit"]["name"] == "blog"
     assert hostvars["empty"]["heroku_migration"]["scenario"] == "unsupported"
-    assert hostvars["empty"]["heroku_migration"]["reason"] == "pipeline has no apps in a development, staging or production stage"
+    assert (
+        hostvars["empty"]["heroku_migration"]["reason"]
+        == "pipeline has no apps in a development, staging or production stage"
+    )

@@ -63,7 +63,9 @@ def check(template: str, resp: requests.Response, extras=frozenset()) -> None:
 
 def served_get_routes(server: EmulatorProcess) -> set:
     """The Platform API GET routes the emulator serves (Scheduler and Git aside)."""
-    return {t for m, t in server.admin("GET", "/_admin/routes")["routes"] if m == "GET" and not t.startswith(NOT_PLATFORM)}
+    return {
+        t for m, t in server.admin("GET", "/_admin/routes")["routes"] if m == "GET" and not t.startswith(NOT_PLATFORM)
+    }
 
 
 class Walker:
@@ -72,12 +74,21 @@ class Walker:
     # parameters whose values come from somewhere else than the list one level up
     SOURCES = {
         "/users": lambda w, bound: [w.get("/account")],
-        "/apps/{app}/slugs": lambda w, bound: [{"id": r["slug"]["id"]} for r in w.get("/apps/{app}/releases", bound) if r["slug"]],
+        "/apps/{app}/slugs": lambda w, bound: [
+            {"id": r["slug"]["id"]} for r in w.get("/apps/{app}/releases", bound) if r["slug"]
+        ],
         "/apps/{app}/oci-images": lambda w, bound: [
             w.get("/apps/{app}/oci-images/{oci_image}", {**bound, "oci_image": a})[0]
-            for r in w.get("/apps/{app}/releases", bound) for a in r["artifacts"] if a["type"] == "oci-image"],
-        "/plans": lambda w, bound: [p for s in w.get("/addon-services") for p in w.get("/addon-services/{service}/plans", {"service": s})],
-        "/review-apps": lambda w, bound: [r for p in w.get("/pipelines") for r in w.get("/pipelines/{pipeline}/review-apps", {"pipeline": p})],
+            for r in w.get("/apps/{app}/releases", bound)
+            for a in r["artifacts"]
+            if a["type"] == "oci-image"
+        ],
+        "/plans": lambda w, bound: [
+            p for s in w.get("/addon-services") for p in w.get("/addon-services/{service}/plans", {"service": s})
+        ],
+        "/review-apps": lambda w, bound: [
+            r for p in w.get("/pipelines") for r in w.get("/pipelines/{pipeline}/review-apps", {"pipeline": p})
+        ],
         "/teams/apps": lambda w, bound: [a for t in w.get("/teams") for a in w.get("/teams/{team}/apps", {"team": t})],
     }
 
@@ -107,7 +118,7 @@ class Walker:
         return self.cache[path]
 
     def sources(self, template: str, param: str, bound: dict) -> list:
-        prefix = template[:template.index("{" + param + "}")].rstrip("/")
+        prefix = template[: template.index("{" + param + "}")].rstrip("/")
         if prefix in self.SOURCES:
             return self.SOURCES[prefix](self, bound)
         return self.get(prefix, bound)
@@ -128,9 +139,10 @@ class Walker:
             if rest:
                 self._bind(template, rest, placeholders[1:], {**bound, param: obj})
                 continue
-            # the last parameter: every identity the schema gives it names the same object (tried on the first object of each list)
+            # the last parameter: every identity the schema gives it names the same object (tried on the first object of
+            # each list)
             answers = []
-            for value in self.identities(obj, placeholders[0])[:None if n == 0 else 1]:
+            for value in self.identities(obj, placeholders[0])[: None if n == 0 else 1]:
                 path = self.fill(template, bound).replace("{" + param + "}", quote(str(value), safe=""))
                 resp = self.api.get(path)
                 check(template, resp)
@@ -218,7 +230,12 @@ def test_the_emulator_answers_500_rather_than_a_broken_object(heroku):
 
 def test_accept_header_is_required(heroku):
     server = heroku("demo")
-    for accept in (None, "application/json", "application/vnd.heroku+json; version=2", "application/vnd.heroku+json; version=3.sdk"):
+    for accept in (
+        None,
+        "application/json",
+        "application/vnd.heroku+json; version=2",
+        "application/vnd.heroku+json; version=3.sdk",
+    ):
         headers = {"Authorization": f"Bearer {server.token}", **({"Accept": accept} if accept else {})}
         resp = requests.get(server.url + "/apps", headers=headers, timeout=10)
         assert resp.status_code == 406 and resp.json()["id"] == "not_acceptable", accept
@@ -236,7 +253,11 @@ def test_bearer_token_is_required(heroku):
 
 def test_not_found_bodies(heroku):
     api = Api(heroku("demo"))
-    assert api.get("/apps/no-such-app").json() == {"id": "not_found", "message": "Couldn't find that app.", "resource": "app"}
+    assert api.get("/apps/no-such-app").json() == {
+        "id": "not_found",
+        "message": "Couldn't find that app.",
+        "resource": "app",
+    }
     body = api.get("/apps/northwind-shop/formation/clock").json()
     assert body["message"] == "Couldn't find that process type (clock)." and body["id"] == "not_found"
     # pipeline couplings take the pipeline id, not its name (docs/emulators.md)
@@ -321,10 +342,16 @@ def test_accept_inclusion_and_expansion_on_a_shared_add_on(heroku):
     included = api.get("/apps/analytics-dashboard/addon-attachments", **{"Accept-Inclusion": "addon:plan,config_vars"})
     check("/apps/{app}/addon-attachments", included, request_extras({"accept-inclusion": "addon:plan,config_vars"}))
     attachment = included.json()[0]
-    assert attachment["config_vars"] == ["ANALYTICS_DATABASE_URL"] and attachment["addon"]["plan"]["name"] == "heroku-postgresql:standard-0"
+    assert (
+        attachment["config_vars"] == ["ANALYTICS_DATABASE_URL"]
+        and attachment["addon"]["plan"]["name"] == "heroku-postgresql:standard-0"
+    )
     # the add-on is owned (and billed) by another app, and lists the owner's config var names
     addon = api.get("/apps/analytics-dashboard/addons").json()[0]
-    assert addon["app"]["name"] == "analytics-core" and addon["config_vars"] == ["DATABASE_URL", "HEROKU_POSTGRESQL_ONYX_URL"]
+    assert addon["app"]["name"] == "analytics-core" and addon["config_vars"] == [
+        "DATABASE_URL",
+        "HEROKU_POSTGRESQL_ONYX_URL",
+    ]
     config = api.get("/apps/analytics-dashboard/config-vars").json()
     assert config["ANALYTICS_DATABASE_URL"] == api.get("/apps/analytics-core/config-vars").json()["DATABASE_URL"]
     expanded = api.get("/apps/analytics-core/addons", **{"Accept-Expansion": "addon_service,plan"})
@@ -350,7 +377,11 @@ def test_scheduler_jobs_by_app_uuid(heroku):
     resp = api.get(f"/particleboard/apps/{shop['id']}/jobs", Accept="application/vnd.api+json")
     assert resp.status_code == 200 and resp.headers["Content-Type"] == "application/vnd.api+json"
     assert not SCHEMA.check_scheduler_jobs(resp.json())
-    assert [(j["attributes"]["every"], j["attributes"]["at"]) for j in resp.json()["data"]] == [(10, 0), (60, 30), (1440, 150)]
+    assert [(j["attributes"]["every"], j["attributes"]["at"]) for j in resp.json()["data"]] == [
+        (10, 0),
+        (60, 30),
+        (1440, 150),
+    ]
     assert api.get("/particleboard/apps/northwind-shop/jobs").status_code == 404  # particleboard takes the uuid only
     assert requests.get(f"{server.url}/particleboard/apps/{shop['id']}/jobs", timeout=10).status_code == 401
 
@@ -401,16 +432,38 @@ def test_git_clone_fails_with_a_wrong_key(heroku, tmp_path):
 
 
 def test_fixture_directives_and_errors():
-    spec = heroku_fixture.expand({"apps": [{"$repeat": {"count": 3, "item": {"name": "app-{i:02d}"}}}],
-                                  "vars": {"A": "a", "$repeat": {"count": 2, "key": "K_{i}", "value": "v{i}"}}})
-    assert [a["name"] for a in spec["apps"]] == ["app-01", "app-02", "app-03"] and spec["vars"] == {"A": "a", "K_1": "v1", "K_2": "v2"}
+    spec = heroku_fixture.expand(
+        {
+            "apps": [{"$repeat": {"count": 3, "item": {"name": "app-{i:02d}"}}}],
+            "vars": {"A": "a", "$repeat": {"count": 2, "key": "K_{i}", "value": "v{i}"}},
+        }
+    )
+    assert [a["name"] for a in spec["apps"]] == ["app-01", "app-02", "app-03"] and spec["vars"] == {
+        "A": "a",
+        "K_1": "v1",
+        "K_2": "v2",
+    }
     broken = {
         "must be a string": {"apps": [{"name": "yaml-bool", "config_vars": {"DEBUG": True}}]},
         "unknown plan": {"apps": [{"name": "no-plan", "addons": [{"plan": "heroku-postgresql:hobby-dev"}]}]},
-        "need a scheduler": {"apps": [{"name": "no-scheduler", "process_types": {"web": "x"},
-                                       "scheduler_jobs": [{"command": "x", "schedule": "every 10 minutes"}]}]},
-        "unknown schedule": {"apps": [{"name": "odd-schedule", "addons": [{"plan": "scheduler:standard"}],
-                                       "scheduler_jobs": [{"command": "x", "schedule": "hourly at :15"}]}]},
+        "need a scheduler": {
+            "apps": [
+                {
+                    "name": "no-scheduler",
+                    "process_types": {"web": "x"},
+                    "scheduler_jobs": [{"command": "x", "schedule": "every 10 minutes"}],
+                }
+            ]
+        },
+        "unknown schedule": {
+            "apps": [
+                {
+                    "name": "odd-schedule",
+                    "addons": [{"plan": "scheduler:standard"}],
+                    "scheduler_jobs": [{"command": "x", "schedule": "hourly at :15"}],
+                }
+            ]
+        },
         "not process types": {"apps": [{"name": "no-clock", "process_types": {"web": "x"}, "formation": {"clock": 1}}]},
     }
     for message, spec in broken.items():

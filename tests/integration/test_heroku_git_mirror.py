@@ -71,7 +71,9 @@ def mirrored(heroku, tmp_path_factory):
     (home / ".gitconfig").write_text("[credential]\n\thelper = store\n")
     log = work / "git-commands.log"
     wrapper = bindir / "git"
-    wrapper.write_text(f'#!/bin/sh\nprintf \'%s\\t%s\\n\' "$TEST_STEP" "$*" >> "{log}"\nexec {shutil.which("git")} "$@"\n')
+    wrapper.write_text(
+        f'#!/bin/sh\nprintf \'%s\\t%s\\n\' "$TEST_STEP" "$*" >> "{log}"\nexec {shutil.which("git")} "$@"\n'
+    )
     wrapper.chmod(0o755)
 
     sources = {app: clone(heroku, app, work / f"{app}.git") for app in ("acme-shop", "old-blog")}
@@ -83,16 +85,43 @@ def mirrored(heroku, tmp_path_factory):
     git("push", "--quiet", str(targets / "diverged.git"), f"{foreign}:{MAIN}", cwd=shop)
 
     results_file = work / "results.json"
-    env = {"HEROKU_API_URL": heroku.url, "HEROKU_API_KEY": KEY, "HOME": str(home), "TMPDIR": str(tmpdir),
-           "PATH": f"{bindir}:{os.environ['PATH']}"}
-    run = run_playbook(str(PLAYBOOK), env, "-vvv", "-e", json.dumps({
-        "heroku_git": f"{heroku.url}/git", "targets": str(targets), "wrong_key": WRONG_KEY, "results_file": str(results_file)}))
+    env = {
+        "HEROKU_API_URL": heroku.url,
+        "HEROKU_API_KEY": KEY,
+        "HOME": str(home),
+        "TMPDIR": str(tmpdir),
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+    }
+    run = run_playbook(
+        str(PLAYBOOK),
+        env,
+        "-vvv",
+        "-e",
+        json.dumps(
+            {
+                "heroku_git": f"{heroku.url}/git",
+                "targets": str(targets),
+                "wrong_key": WRONG_KEY,
+                "results_file": str(results_file),
+            }
+        ),
+    )
     steps = {}
     for line in log.read_text().splitlines():
         step, _tab, command = line.partition("\t")
         steps.setdefault(step, []).append(command)
-    return dict(run=run, results=json.loads(results_file.read_text()), targets=targets, sources=sources, foreign=foreign,
-                steps=steps, log=log, home=home, tmpdir=tmpdir, work=work)
+    return dict(
+        run=run,
+        results=json.loads(results_file.read_text()),
+        targets=targets,
+        sources=sources,
+        foreign=foreign,
+        steps=steps,
+        log=log,
+        home=home,
+        tmpdir=tmpdir,
+        work=work,
+    )
 
 
 def subcommands(mirrored, step) -> list:
@@ -118,8 +147,15 @@ def test_check_mode_reads_and_pushes_nothing(mirrored):
 def test_first_mirror_pushes_every_branch_with_the_same_commits(mirrored):
     first = mirrored["results"]["first"]
     assert first["changed"] is True and first["status"] == "mirrored"
-    assert first["refs"] == [{"source": MAIN, "target": MAIN, "object": refs(mirrored["sources"]["acme-shop"])[MAIN],
-                              "before": None, "action": "create"}]
+    assert first["refs"] == [
+        {
+            "source": MAIN,
+            "target": MAIN,
+            "object": refs(mirrored["sources"]["acme-shop"])[MAIN],
+            "before": None,
+            "action": "create",
+        }
+    ]
     assert refs(mirrored["targets"] / "shop.git") == refs(mirrored["sources"]["acme-shop"])
     assert subcommands(mirrored, "first") == ["ls-remote", "ls-remote", "clone", "for-each-ref", "push"]
 
@@ -144,13 +180,19 @@ def test_a_diverged_target_is_an_error_unless_forced(mirrored):
     results, foreign = mirrored["results"], mirrored["foreign"]
     diverged = results["diverged"]
     assert diverged["failed"] is True
-    assert "not a fast-forward" in diverged["msg"] and "force=true" in diverged["msg"] and foreign[:12] in diverged["msg"]
+    assert (
+        "not a fast-forward" in diverged["msg"] and "force=true" in diverged["msg"] and foreign[:12] in diverged["msg"]
+    )
     assert "push" not in subcommands(mirrored, "diverged")
     check = results["check_force"]
     assert (check["changed"], check["status"], check["refs"][0]["action"]) == (True, "would_mirror", "force")
     assert "push" not in subcommands(mirrored, "check_force")
     forced = results["forced"]
-    assert (forced["status"], forced["refs"][0]["before"], forced["refs"][0]["action"]) == ("mirrored", foreign, "force")
+    assert (forced["status"], forced["refs"][0]["before"], forced["refs"][0]["action"]) == (
+        "mirrored",
+        foreign,
+        "force",
+    )
     source = refs(mirrored["sources"]["acme-shop"])[MAIN]
     assert forced["diff"] == {"before": {MAIN: foreign}, "after": {MAIN: source}}
     assert refs(mirrored["targets"] / "diverged.git")[MAIN] == source
@@ -163,7 +205,9 @@ def test_a_branch_mapping_pushes_master_to_main(mirrored):
     mapped = mirrored["results"]["mapped"]
     master = refs(mirrored["sources"]["old-blog"])["refs/heads/master"]
     assert mapped["status"] == "mirrored" and mapped["notes"] == []
-    assert mapped["refs"] == [{"source": "refs/heads/master", "target": MAIN, "object": master, "before": None, "action": "create"}]
+    assert mapped["refs"] == [
+        {"source": "refs/heads/master", "target": MAIN, "object": master, "before": None, "action": "create"}
+    ]
     assert refs(mirrored["targets"] / "blog.git") == {MAIN: master}
     no_branch = mirrored["results"]["no_branch"]
     assert no_branch["failed"] is True
@@ -188,7 +232,11 @@ def test_clear_errors_for_a_wrong_key_a_missing_target_and_an_unknown_app(mirror
     no_target = results["no_target"]
     assert no_target["failed"] is True and no_target["msg"].startswith("Could not read the target repository file://")
     no_app = results["no_app"]
-    assert no_app["failed"] is True and no_app["msg"] == "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app})"
+    assert (
+        no_app["failed"] is True
+        and no_app["msg"]
+        == "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app})"
+    )
     assert no_app["api_requests"] == {"GET /apps/{app}": 1} and no_app["failure"]["status"] == 404
     # nothing but the Platform API request: git never ran
     assert "no_app" not in mirrored["steps"]
@@ -223,22 +271,37 @@ def migrated(heroku, tmp_path_factory):
     for app in UNITS:
         git("init", "--quiet", "--bare", "--initial-branch=main", str(targets / f"{app}.git"))
     inventory = work / "inventory.yml"
-    inventory.write_text(json.dumps({"all": {"hosts": {app: {"heroku_unit": {"kind": "app", "name": app}} for app in UNITS}}}))
+    inventory.write_text(
+        json.dumps({"all": {"hosts": {app: {"heroku_unit": {"kind": "app", "name": app}} for app in UNITS}}})
+    )
     northflank = EmulatorProcess("northflank")
     env = {**heroku.env(), **northflank.env()}
     settings = {
         "herokumigrate_git_mirror": True,
         "herokumigrate_git_source_url": f"{heroku.url}/git/{{app}}.git",
-        "herokumigrate_repository_default": {"url": "https://github.com/acme/{app}", "type": "github", "account_login": "acme",
-                                             "branch": "main", "push_url": f"file://{targets}/{{app}}.git"},
+        "herokumigrate_repository_default": {
+            "url": "https://github.com/acme/{app}",
+            "type": "github",
+            "account_login": "acme",
+            "branch": "main",
+            "push_url": f"file://{targets}/{{app}}.git",
+        },
         "herokumigrate_poll_interval": 1,
     }
     runs, reports = {}, {}
     try:
         for name, playbook in (("plan", "plan"), ("first", "migrate"), ("second", "migrate")):
             report_dir = work / name
-            runs[name] = run_playbook(f"playbooks/{playbook}.yml", env, "-i", str(inventory), "-e", json.dumps(settings),
-                                      "-e", f"herokumigrate_report_dir={report_dir}")
+            runs[name] = run_playbook(
+                f"playbooks/{playbook}.yml",
+                env,
+                "-i",
+                str(inventory),
+                "-e",
+                json.dumps(settings),
+                "-e",
+                f"herokumigrate_report_dir={report_dir}",
+            )
             reports[name] = {u["unit"]: u for u in json.loads((report_dir / "report.json").read_text())["units"]}
             reports[name + ".md"] = (report_dir / "report.md").read_text()
             if name == "plan":
@@ -246,17 +309,26 @@ def migrated(heroku, tmp_path_factory):
         violations = contract_violations(northflank)
     finally:
         northflank.stop()
-    return dict(runs=runs, reports=reports, targets=targets, source=clone(heroku, "old-blog", work / "old-blog-source.git"),
-                violations=violations)
+    return dict(
+        runs=runs,
+        reports=reports,
+        targets=targets,
+        source=clone(heroku, "old-blog", work / "old-blog-source.git"),
+        violations=violations,
+    )
 
 
 def test_every_request_to_northflank_kept_the_api_contract(migrated):
     """As the ``northflank`` fixture of tests/conftest.py asserts for the tests that use it."""
-    assert not migrated["violations"], "requests that break the Northflank API contract:\n" + "\n".join(migrated["violations"])
+    assert not migrated["violations"], (
+        "requests that break the Northflank API contract:\n" + "\n".join(migrated["violations"])
+    )
 
 
 def mirror_line(report, unit):
-    return [(r["name"], r["action"], r["changed_paths"]) for r in report[unit]["resources"] if r["kind"] == "git_mirrors"]
+    return [
+        (r["name"], r["action"], r["changed_paths"]) for r in report[unit]["resources"] if r["kind"] == "git_mirrors"
+    ]
 
 
 def test_the_plan_says_what_would_be_mirrored_and_pushes_nothing(migrated):
@@ -279,8 +351,10 @@ def test_an_empty_repository_becomes_the_to_do(migrated):
         zoo = migrated["reports"][run]["config-zoo"]
         assert mirror_line(migrated["reports"][run], "config-zoo") == [("config-zoo", "empty", [])]
         assert [t for t in zoo["todo"] if "Heroku Git" in t] == [
-            f"config-zoo: the Heroku Git repository is empty (the app was not deployed with git push): push its source to "
-            f"file://{migrated['targets']}/config-zoo.git, branch main, yourself"]
+            f"config-zoo: the Heroku Git repository is empty (the app was not deployed with git push): "
+            f"push its source to "
+            f"file://{migrated['targets']}/config-zoo.git, branch main, yourself"
+        ]
     assert refs(migrated["targets"] / "config-zoo.git") == {}
 
 

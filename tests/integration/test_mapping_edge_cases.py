@@ -18,8 +18,18 @@ from tests.helpers import ROOT, EmulatorProcess, run_playbook
 
 FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "edge.yml"
 INVENTORY = ROOT / "tests" / "integration" / "edge" / "inventory"
-UNITS = [("pipeline", "edge-shop"), ("pipeline", "edge-geo"), ("app", "edge-shop"), ("app", "edge-a--b"), ("app", "edge-a-b"),
-         ("app", "edge-procs"), ("app", "edge-fir"), ("app", "edge-internal"), ("app", "edge-docker"), ("app", "edge-empty")]
+UNITS = [
+    ("pipeline", "edge-shop"),
+    ("pipeline", "edge-geo"),
+    ("app", "edge-shop"),
+    ("app", "edge-a--b"),
+    ("app", "edge-a-b"),
+    ("app", "edge-procs"),
+    ("app", "edge-fir"),
+    ("app", "edge-internal"),
+    ("app", "edge-docker"),
+    ("app", "edge-empty"),
+]
 PROJECTS = rules.unit_project_names(UNITS)
 SHOP, SHOP_APP = PROJECTS[("pipeline", "edge-shop")], PROJECTS[("app", "edge-shop")]
 A_B2, A_B1 = PROJECTS[("app", "edge-a--b")], PROJECTS[("app", "edge-a-b")]
@@ -43,8 +53,18 @@ def migrated(tmp_path_factory):
         second_log = northflank.requests()
         # keyed by kind too: the app edge-shop and the pipeline edge-shop are two units of one name
         units = {(u["kind"], u["unit"]): u for u in json.loads((report / "report.json").read_text())["units"]}
-        yield dict(heroku=heroku, northflank=northflank, plan=plan, plan_writes=plan_writes, first=first, first_log=first_log,
-                   second=second, second_log=second_log, report=report, units=units)
+        yield dict(
+            heroku=heroku,
+            northflank=northflank,
+            plan=plan,
+            plan_writes=plan_writes,
+            first=first,
+            first_log=first_log,
+            second=second,
+            second_log=second_log,
+            report=report,
+            units=units,
+        )
     finally:
         heroku.stop()
         northflank.stop()
@@ -61,8 +81,10 @@ def heroku(migrated):
 
 
 def services(nf, project):
-    return {s["name"]: nf.get("/v1/projects/{project}/services/{service}", project=project, service=s["id"])
-            for s in nf.list("/v1/projects/{project}/services", "services", project=project)}
+    return {
+        s["name"]: nf.get("/v1/projects/{project}/services/{service}", project=project, service=s["id"])
+        for s in nf.list("/v1/projects/{project}/services", "services", project=project)
+    }
 
 
 def test_the_plan_writes_nothing_and_the_second_run_changes_nothing(migrated):
@@ -78,7 +100,9 @@ def test_the_plan_writes_nothing_and_the_second_run_changes_nothing(migrated):
 
 def test_each_unit_has_its_own_project_and_colliding_names_are_disambiguated(migrated, nf):
     projects = {p["name"]: p for p in nf.list("/v1/projects", "projects")}
-    migrated_units = [u for u in UNITS if u not in (("pipeline", "edge-geo"), ("app", "edge-docker"), ("app", "edge-empty"))]
+    migrated_units = [
+        u for u in UNITS if u not in (("pipeline", "edge-geo"), ("app", "edge-docker"), ("app", "edge-empty"))
+    ]
     assert set(projects) == {PROJECTS[u] for u in migrated_units}  # one project per unit, none shared
     assert "edge-shop" not in projects and "edge-a-b" not in projects
     assert len({SHOP, SHOP_APP, A_B1, A_B2}) == 4
@@ -93,8 +117,12 @@ def test_each_unit_has_its_own_project_and_colliding_names_are_disambiguated(mig
 def test_the_report_lists_every_renaming(migrated):
     units = migrated["units"]
     renamed = {(key, r["kind"], r["heroku"], r["northflank"]) for key, u in units.items() for r in u["renamed"]}
-    assert {(("pipeline", "edge-shop"), "project", "edge-shop", SHOP), (("app", "edge-shop"), "project", "edge-shop", SHOP_APP),
-            (("app", "edge-a--b"), "project", "edge-a--b", A_B2), (("app", "edge-a-b"), "project", "edge-a-b", A_B1)} <= renamed
+    assert {
+        (("pipeline", "edge-shop"), "project", "edge-shop", SHOP),
+        (("app", "edge-shop"), "project", "edge-shop", SHOP_APP),
+        (("app", "edge-a--b"), "project", "edge-a--b", A_B2),
+        (("app", "edge-a-b"), "project", "edge-a-b", A_B1),
+    } <= renamed
     procs = {r["heroku"]: r["northflank"] for r in units[("app", "edge-procs")]["renamed"] if r["kind"] == "service"}
     assert set(procs) == {"edge-procs-web_worker", "edge-procs-web-worker"} and len(set(procs.values())) == 2
     assert all(r["reason"] for u in units.values() for r in u["renamed"])
@@ -106,9 +134,14 @@ def test_the_report_lists_every_renaming(migrated):
 
 def test_process_types_differing_by_underscore_and_hyphen_are_two_services(nf):
     found = services(nf, "edge-procs")
-    deployments = {s["deployment"]["buildpack"]["customProcess"]: s for s in found.values() if s["serviceType"] == "deployment"}
+    deployments = {
+        s["deployment"]["buildpack"]["customProcess"]: s for s in found.values() if s["serviceType"] == "deployment"
+    }
     assert set(deployments) == {"web", "web_worker", "web-worker"}
-    assert (deployments["web_worker"]["deployment"]["instances"], deployments["web-worker"]["deployment"]["instances"]) == (1, 2)
+    assert (
+        deployments["web_worker"]["deployment"]["instances"],
+        deployments["web-worker"]["deployment"]["instances"],
+    ) == (1, 2)
     assert len(found) == 4  # the build service and one deployment per process type
 
 
@@ -129,7 +162,10 @@ def test_heroku_s_own_variables_are_dropped_by_name_and_the_user_s_heroku_variab
     group = nf.get("/v1/projects/{project}/secrets/{secret}", project="edge-procs", secret="edge-procs-env")
     variables = group["secrets"]["variables"]
     config = heroku.get("/apps/{app}/config-vars", app="edge-procs")
-    assert variables["HEROKU_API_KEY"] == config["HEROKU_API_KEY"] and variables["HEROKU_OAUTH_SECRET"] == config["HEROKU_OAUTH_SECRET"]
+    assert (
+        variables["HEROKU_API_KEY"] == config["HEROKU_API_KEY"]
+        and variables["HEROKU_OAUTH_SECRET"] == config["HEROKU_OAUTH_SECRET"]
+    )
     assert not {"HEROKU_APP_NAME", "HEROKU_APP_ID", "HEROKU_SLUG_COMMIT", "HEROKU_RELEASE_VERSION"} & set(variables)
     assert {"DATABASE_URL", "HEROKU_POSTGRESQL_ORANGE_URL", "REDIS_URL"} <= set(variables)
 
@@ -139,8 +175,12 @@ def test_domains_under_public_suffixes_are_registered_under_their_apex(migrated,
     assert domains == {"edge-shop.co.uk", "edge-shop.com.au", "edge-shop.github.io"}  # never co.uk, com.au or github.io
     # each host name waits for its domain's verification under the right apex (the subdomains are linked after it)
     todo = migrated["units"][("app", "edge-procs")]["todo"]
-    for host, domain in (("www.edge-shop.co.uk", "edge-shop.co.uk"), ("edge-shop.co.uk", "edge-shop.co.uk"),
-                         ("api.edge-shop.com.au", "edge-shop.com.au"), ("docs.edge-shop.github.io", "edge-shop.github.io")):
+    for host, domain in (
+        ("www.edge-shop.co.uk", "edge-shop.co.uk"),
+        ("edge-shop.co.uk", "edge-shop.co.uk"),
+        ("api.edge-shop.com.au", "edge-shop.com.au"),
+        ("docs.edge-shop.github.io", "edge-shop.github.io"),
+    ):
         assert "%s: the domain %s is not verified yet" % (host, domain) in "\n".join(todo), host
 
 
@@ -163,22 +203,43 @@ def test_the_pipeline_follows_heroku_s_promotion(migrated, nf):
     assert not [m for m in members if "pr-12" in m[0] or "-ci" in m[0]]  # review and test apps are not migrated
 
     def steps(stage):
-        flow = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=SHOP, pipeline="edge-shop", stage=stage)
-        return [(s["kind"], s["spec"].get("origin", {}).get("id"), s["spec"].get("target", {}).get("id") or s["spec"].get("jobId"))
-                for s in flow["spec"]["spec"]["steps"]]
+        flow = nf.get(
+            "/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}",
+            project=SHOP,
+            pipeline="edge-shop",
+            stage=stage,
+        )
+        return [
+            (
+                s["kind"],
+                s["spec"].get("origin", {}).get("id"),
+                s["spec"].get("target", {}).get("id") or s["spec"].get("jobId"),
+            )
+            for s in flow["spec"]["spec"]["steps"]
+        ]
 
     # development: each app's own build, every release phase first
     assert steps("development") == [
-        ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-release"), ("JobRun", None, "edge-shop-dev-a-release"),
-        ("Release", "edge-shop-dev-b-builder", "edge-shop-dev-b-release"), ("JobRun", None, "edge-shop-dev-b-release"),
-        ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-web"), ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-worker"),
-        ("Release", "edge-shop-dev-b-builder", "edge-shop-dev-b-web")]
+        ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-release"),
+        ("JobRun", None, "edge-shop-dev-a-release"),
+        ("Release", "edge-shop-dev-b-builder", "edge-shop-dev-b-release"),
+        ("JobRun", None, "edge-shop-dev-b-release"),
+        ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-web"),
+        ("Release", "edge-shop-dev-a-builder", "edge-shop-dev-a-worker"),
+        ("Release", "edge-shop-dev-b-builder", "edge-shop-dev-b-web"),
+    ]
     # staging: everything from ONE app (edge-shop-dev-a runs web, worker and a release phase)
     assert steps("staging") == [
-        ("Release", "edge-shop-dev-a-release", "edge-shop-stg-release"), ("JobRun", None, "edge-shop-stg-release"),
-        ("Release", "edge-shop-dev-a-web", "edge-shop-stg-web"), ("Release", "edge-shop-dev-a-worker", "edge-shop-stg-worker")]
+        ("Release", "edge-shop-dev-a-release", "edge-shop-stg-release"),
+        ("JobRun", None, "edge-shop-stg-release"),
+        ("Release", "edge-shop-dev-a-web", "edge-shop-stg-web"),
+        ("Release", "edge-shop-dev-a-worker", "edge-shop-stg-worker"),
+    ]
     # production: clock is not run in staging and production has no release phase: promoted without them, reported
-    assert steps("production") == [("Release", "edge-shop-stg-web", "edge-shop-prd-web"), ("Release", "edge-shop-stg-worker", "edge-shop-prd-worker")]
+    assert steps("production") == [
+        ("Release", "edge-shop-stg-web", "edge-shop-prd-web"),
+        ("Release", "edge-shop-stg-worker", "edge-shop-prd-worker"),
+    ]
     unit = migrated["units"][("pipeline", "edge-shop")]
     assert unit["status"] == "migrated"
     assert any("process type clock to edge-shop-prd" in s["what"] for s in unit["skipped"])
@@ -188,16 +249,26 @@ def test_the_pipeline_follows_heroku_s_promotion(migrated, nf):
 
 def test_units_the_importer_refuses_are_reported_and_not_created(migrated, nf):
     units = migrated["units"]
-    for unit, why in ((("app", "edge-docker"), "container"), (("app", "edge-empty"), "no dyno formation"),
-                      (("pipeline", "edge-geo"), "several regions")):
+    for unit, why in (
+        (("app", "edge-docker"), "container"),
+        (("app", "edge-empty"), "no dyno formation"),
+        (("pipeline", "edge-geo"), "several regions"),
+    ):
         assert units[unit]["status"] == "unsupported" and why in units[unit]["skipped"][0]["why"], unit
         assert nf.get_or_none("/v1/projects/{project}", project=unit[1]) is None
 
 
 def test_no_config_var_value_or_token_in_output_or_report(migrated, heroku):
     apps = heroku.list("/apps")
-    names = {a["name"] for a in apps}  # review apps' HEROKU_APP_NAME and HEROKU_PARENT_APP_NAME are app names, not secrets
-    values = {v for app in apps for v in heroku.get("/apps/{app}/config-vars", app=app["name"]).values() if len(v) >= 12 and v not in names}
+    names = {
+        a["name"] for a in apps
+    }  # review apps' HEROKU_APP_NAME and HEROKU_PARENT_APP_NAME are app names, not secrets
+    values = {
+        v
+        for app in apps
+        for v in heroku.get("/apps/{app}/config-vars", app=app["name"]).values()
+        if len(v) >= 12 and v not in names
+    }
     assert len(values) >= 8  # the check has something to find
     values |= {migrated["heroku"].token, migrated["northflank"].token}
     texts = [migrated[k].stdout + migrated[k].stderr for k in ("plan", "first", "second")]
@@ -223,13 +294,20 @@ OWNER_PLAY = textwrap.dedent("""\
     """)
 
 
-@pytest.mark.parametrize("existing,owner,fails", [
-    ("Migrated from Heroku app edge-x", "Heroku app edge-y", True),     # another unit's project: refused
-    ("Migrated from Heroku app edge-x", "Heroku app edge-x-2", True),   # a name that only starts alike is another unit
-    ("Migrated from Heroku pipeline edge-x", "Heroku app edge-x", True),
-    ("Migrated from Heroku app edge-x", "Heroku app edge-x", False),    # its own
-    ("Made by hand", "Heroku app edge-x", False),                        # not a migrated project: used as before
-])
+@pytest.mark.parametrize(
+    "existing,owner,fails",
+    [
+        ("Migrated from Heroku app edge-x", "Heroku app edge-y", True),  # another unit's project: refused
+        (
+            "Migrated from Heroku app edge-x",
+            "Heroku app edge-x-2",
+            True,
+        ),  # a name that only starts alike is another unit
+        ("Migrated from Heroku pipeline edge-x", "Heroku app edge-x", True),
+        ("Migrated from Heroku app edge-x", "Heroku app edge-x", False),  # its own
+        ("Made by hand", "Heroku app edge-x", False),  # not a migrated project: used as before
+    ],
+)
 def test_northflank_project_refuses_a_project_another_heroku_unit_owns(migrated, nf, tmp_path, existing, owner, fails):
     project = "owned-" + hashlib.sha1((existing + owner).encode()).hexdigest()[:8]
     nf.put("/v1/projects", {"name": project, "region": "us-east1", "description": existing})
@@ -254,7 +332,9 @@ def test_project_names_do_not_depend_on_the_inventory_s_filters(migrated, tmp_pa
     config = tmp_path / "filtered.heroku.yml"
     config.write_text("plugin: herokumigrate.northflank.heroku\napps: [edge-a-b, edge-shop]\npipelines: []\n")
     out = tmp_path / "projects.json"
-    run_playbook(str(INVENTORY_PLAY), migrated["heroku"].env(), "-i", str(config), "-e", f"herokumigrate_projects_file={out}")
+    run_playbook(
+        str(INVENTORY_PLAY), migrated["heroku"].env(), "-i", str(config), "-e", f"herokumigrate_projects_file={out}"
+    )
     hosts = json.loads(out.read_text())
     assert hosts == {"edge-a-b": A_B1, "edge-shop": SHOP_APP}
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Northflank emulator as a real subprocess: auth, the SDK contract, the documented examples, pagination, rate limits, faults, state."""
+"""The Northflank emulator as a real subprocess: auth, the SDK contract, the documented examples, pagination, rate
+limits, faults, state."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ import requests
 import northflank as nf_sdk
 from tests.contract import nf_contract
 from tests.helpers import EmulatorProcess
-from tests.integration.northflank_emulator_api import ADDON, BUILD_SERVICE, DEPLOYMENT_SERVICE, EXAMPLES, Api, logged, pipeline_template, project
+from tests.integration.northflank_emulator_api import (
+    ADDON,
+    BUILD_SERVICE,
+    DEPLOYMENT_SERVICE,
+    EXAMPLES,
+    Api,
+    logged,
+    pipeline_template,
+    project,
+)
 
 
 # -- authentication -------------------------------------------------------------------------------------------
@@ -35,20 +45,78 @@ def test_get_auth_lists_the_permissions_of_the_served_routes(api):
 
 # -- the contract ---------------------------------------------------------------------------------------------
 INVALID = [
-    ("unknown key", "POST", "/v1/projects", {"name": "bad-body", "region": "europe-west", "colour": "#fff"}, 400, "colour"),
-    ("region and cluster", "POST", "/v1/projects", {"name": "both", "region": "europe-west", "clusterId": "c1"}, 400, "clusterId"),
-    ("wrong enum", "POST", "/v1/projects/acme-web/secrets", {"name": "env", "secretType": "runtime", "priority": 10}, 400, "secretType"),
-    ("missing required", "POST", "/v1/projects/acme-web/addons", {**ADDON, "billing": {"deploymentPlan": "nf-compute-50", "storage": 10240}},
-     400, "billing.replicas"),
-    ("wrong type in a union member", "POST", "/v1/projects/acme-web/services/deployment",
-     {**DEPLOYMENT_SERVICE, "deployment": {"instances": 1, "internal": {"id": "acme-web-builder", "buildSHA": 1}}}, 400,
-     "deployment.internal.buildSHA"),
-    ("missing port protocol", "PATCH", "/v1/projects/acme-web/services/deployment/acme-web-web", {"ports": [{"name": "web", "internalPort": 80}]},
-     400, "ports[0].protocol"),
-    ("string for an int", "POST", "/v1/projects/acme-web/secrets", {"name": "env", "secretType": "environment", "priority": "10"}, 400, "priority"),
-    ("docs rule: port name > 8", "POST", "/v1/projects/acme-web/services/deployment",
-     {**DEPLOYMENT_SERVICE, "ports": [{"name": "webserver1", "internalPort": 80, "protocol": "HTTP"}]}, 400, "ports[].name"),
-    ("docs rule: name pattern", "POST", "/v1/projects", {"name": "acme_web", "region": "europe-west"}, 400, "name='acme_web'"),
+    (
+        "unknown key",
+        "POST",
+        "/v1/projects",
+        {"name": "bad-body", "region": "europe-west", "colour": "#fff"},
+        400,
+        "colour",
+    ),
+    (
+        "region and cluster",
+        "POST",
+        "/v1/projects",
+        {"name": "both", "region": "europe-west", "clusterId": "c1"},
+        400,
+        "clusterId",
+    ),
+    (
+        "wrong enum",
+        "POST",
+        "/v1/projects/acme-web/secrets",
+        {"name": "env", "secretType": "runtime", "priority": 10},
+        400,
+        "secretType",
+    ),
+    (
+        "missing required",
+        "POST",
+        "/v1/projects/acme-web/addons",
+        {**ADDON, "billing": {"deploymentPlan": "nf-compute-50", "storage": 10240}},
+        400,
+        "billing.replicas",
+    ),
+    (
+        "wrong type in a union member",
+        "POST",
+        "/v1/projects/acme-web/services/deployment",
+        {**DEPLOYMENT_SERVICE, "deployment": {"instances": 1, "internal": {"id": "acme-web-builder", "buildSHA": 1}}},
+        400,
+        "deployment.internal.buildSHA",
+    ),
+    (
+        "missing port protocol",
+        "PATCH",
+        "/v1/projects/acme-web/services/deployment/acme-web-web",
+        {"ports": [{"name": "web", "internalPort": 80}]},
+        400,
+        "ports[0].protocol",
+    ),
+    (
+        "string for an int",
+        "POST",
+        "/v1/projects/acme-web/secrets",
+        {"name": "env", "secretType": "environment", "priority": "10"},
+        400,
+        "priority",
+    ),
+    (
+        "docs rule: port name > 8",
+        "POST",
+        "/v1/projects/acme-web/services/deployment",
+        {**DEPLOYMENT_SERVICE, "ports": [{"name": "webserver1", "internalPort": 80, "protocol": "HTTP"}]},
+        400,
+        "ports[].name",
+    ),
+    (
+        "docs rule: name pattern",
+        "POST",
+        "/v1/projects",
+        {"name": "acme_web", "region": "europe-west"},
+        400,
+        "name='acme_web'",
+    ),
     ("docs rule: name length", "POST", "/v1/projects", {"name": "a" * 40, "region": "europe-west"}, 400, "length 3-39"),
     ("unknown query param", "GET", "/v1/projects?limit=5", None, 400, "limit"),
     ("per_page over 100", "GET", "/v1/projects?per_page=101", None, 400, "per_page"),
@@ -60,7 +128,9 @@ INVALID = [
 
 @pytest.mark.contract_violations_expected
 @pytest.mark.parametrize("case,method,path,body,status,field", INVALID, ids=[c[0] for c in INVALID])
-def test_contract_violation_is_rejected_naming_the_field_and_logged(api, northflank, case, method, path, body, status, field):
+def test_contract_violation_is_rejected_naming_the_field_and_logged(
+    api, northflank, case, method, path, body, status, field
+):
     resp = api.call(method, path, body)
     assert resp.status_code == status, resp.text
     assert field in resp.json()["error"]["message"]
@@ -94,9 +164,10 @@ def test_a_response_that_breaks_the_sdk_types_is_a_500_and_logged(api, northflan
 
 # -- the documented example requests --------------------------------------------------------------------------
 def test_every_validated_example_request_is_accepted(api, northflank):
-    """All of the API reference's example requests (``EXAMPLES``), in an order that gives each its prerequisites: the domain is verified before its
-    subdomain and before a port lists it, the addon runs before its import, the pipeline comes from a template run,
-    and the restore uses the backup the import created (the example's ``bk1`` stands for its ID)."""
+    """All of the API reference's example requests (``EXAMPLES``), in an order that gives each its prerequisites: the
+    domain is verified before its subdomain and before a port lists it, the addon runs before its import, the pipeline
+    comes from a template run, and the restore uses the backup the import created (the example's ``bk1`` stands for its
+    ID)."""
     sent = []
 
     def send(index: int, **substitutions) -> requests.Response:
@@ -105,7 +176,18 @@ def test_every_validated_example_request_is_accepted(api, northflank):
         sent.append(index)
         return resp
 
-    for i in (0, 12, 13, 14, 15, 1, 2, 3, 4, 5):  # project, domain + subdomain, services (one port lists www.acme.com), addon
+    for i in (
+        0,
+        12,
+        13,
+        14,
+        15,
+        1,
+        2,
+        3,
+        4,
+        5,
+    ):  # project, domain + subdomain, services (one port lists www.acme.com), addon
         send(i)
     api.poll("/v1/projects/acme-web/addons/acme-web-db", "status", "running")
     send(6)
@@ -117,12 +199,23 @@ def test_every_validated_example_request_is_accepted(api, northflank):
     send(7, bk1=backups[0]["id"])
     for i in (8, 9, 10, 11, 16, 17, 18):
         send(i)
-    api.data("POST", "/v1/templates", pipeline_template("acme-pipeline", [
-        {"name": "Development", "nfObjects": [{"id": "acme-web-web", "type": "service"}]},
-        {"name": "Staging", "nfObjects": [{"id": "acme-web-worker", "type": "service"}]}]))
+    api.data(
+        "POST",
+        "/v1/templates",
+        pipeline_template(
+            "acme-pipeline",
+            [
+                {"name": "Development", "nfObjects": [{"id": "acme-web-web", "type": "service"}]},
+                {"name": "Staging", "nfObjects": [{"id": "acme-web-worker", "type": "service"}]},
+            ],
+        ),
+    )
     send(19)
-    api.data("POST", "/v1/projects/acme-web/pipelines/acme-pipeline/release-flows/staging",
-             {"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": []}}})
+    api.data(
+        "POST",
+        "/v1/projects/acme-web/pipelines/acme-pipeline/release-flows/staging",
+        {"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": []}}},
+    )
     send(20)
     assert send(21).json()["pagination"]["count"] == 4  # the cursor is an ID: all four services sort after "abc"
     assert sorted(sent) == list(range(len(EXAMPLES)))
@@ -140,7 +233,10 @@ def test_cursor_pagination_over_more_than_100_items(api):
     assert [p["id"] for p in second["data"]["projects"]] == [f"page-{i:03d}" for i in range(100, 120)]
     assert second["pagination"] == {"hasNextPage": False, "count": 20}
     assert api.call("GET", "/v1/projects").json()["pagination"]["count"] == 50  # the default page size
-    assert api.call("GET", "/v1/projects?per_page=50&page=3").json()["pagination"] == {"hasNextPage": False, "count": 20}
+    assert api.call("GET", "/v1/projects?per_page=50&page=3").json()["pagination"] == {
+        "hasNextPage": False,
+        "count": 20,
+    }
 
 
 def test_rate_limit_headers_then_429_until_the_window_resets(api, northflank):
@@ -200,39 +296,85 @@ def test_the_official_sdk_creates_lists_and_gets_every_kind(api, northflank):
     client = nf_sdk.ApiClient(api_token=northflank.token, base_url=northflank.url)
     client.create.project(data={"name": "sdk-app", "region": "europe-west"})
     client.put.service.build(project_id="sdk-app", data={**BUILD_SERVICE, "name": "sdk-builder"})
-    deployment = {**DEPLOYMENT_SERVICE, "name": "sdk-web", "deployment": {"instances": 1, "internal": {"id": "sdk-builder", "branch": "main"}}}
+    deployment = {
+        **DEPLOYMENT_SERVICE,
+        "name": "sdk-web",
+        "deployment": {"instances": 1, "internal": {"id": "sdk-builder", "branch": "main"}},
+    }
     client.put.service.deployment(project_id="sdk-app", data=deployment)
-    build_id = client.start.service.build(project_id="sdk-app", service_id="sdk-builder", data={"branch": "main"}).data["id"]
+    build_id = client.start.service.build(
+        project_id="sdk-app", service_id="sdk-builder", data={"branch": "main"}
+    ).data["id"]
     client.put.addon(project_id="sdk-app", data={**ADDON, "name": "sdk-db"})
     statuses = [client.get.addon(project_id="sdk-app", addon_id="sdk-db").data["status"] for _read in range(4)]
     assert statuses[-1] == "running"
-    client.import_.addon.backup(project_id="sdk-app", addon_id="sdk-db", data={"name": "sdk-import", "importUrl": "https://x/dump.gz"})
+    client.import_.addon.backup(
+        project_id="sdk-app", addon_id="sdk-db", data={"name": "sdk-import", "importUrl": "https://x/dump.gz"}
+    )
     backup_id = client.get.addon.backups(project_id="sdk-app", addon_id="sdk-db").data["backups"][0]["id"]
     client.get.addon.backup(project_id="sdk-app", addon_id="sdk-db", backup_id=backup_id)
     client.restore.addon.backup(project_id="sdk-app", addon_id="sdk-db", backup_id=backup_id)
     client.put.secret(project_id="sdk-app", data={"name": "sdk-env", "secretType": "environment", "priority": 1})
-    client.update.secret_link(project_id="sdk-app", secret_id="sdk-env", addon_id="sdk-db", data={"keys": [{"keyName": "POSTGRES_URI"}]})
-    job = {"name": "sdk-job", "billing": {"deploymentPlan": "nf-compute-20"}, "settings": {"backoffLimit": 0},
-           "deployment": {"internal": {"id": "sdk-builder", "branch": "main", "buildSHA": "latest"}}}
+    client.update.secret_link(
+        project_id="sdk-app", secret_id="sdk-env", addon_id="sdk-db", data={"keys": [{"keyName": "POSTGRES_URI"}]}
+    )
+    job = {
+        "name": "sdk-job",
+        "billing": {"deploymentPlan": "nf-compute-20"},
+        "settings": {"backoffLimit": 0},
+        "deployment": {"internal": {"id": "sdk-builder", "branch": "main", "buildSHA": "latest"}},
+    }
     client.put.job(project_id="sdk-app", data=job)
     job_run = client.start.job.run(project_id="sdk-app", job_id="sdk-job", data={}).data["id"]
-    client.create.volume(project_id="sdk-app", data={"name": "sdk-data", "mounts": [{"containerMountPath": "/data"}],
-                                                     "spec": {"accessMode": "ReadWriteOnce", "storageSize": 1024}})
+    client.create.volume(
+        project_id="sdk-app",
+        data={
+            "name": "sdk-data",
+            "mounts": [{"containerMountPath": "/data"}],
+            "spec": {"accessMode": "ReadWriteOnce", "storageSize": 1024},
+        },
+    )
     client.create.domain(data={"domain": "sdk.example.com"})
     client.verify.domain(domain="sdk.example.com")
     client.add.domain.subdomain(domain="sdk.example.com", data={"subdomain": "www"})
     client.verify.subdomain(domain="sdk.example.com", subdomain="www")
-    client.assign.subdomain.service(domain="sdk.example.com", subdomain="www", data={"projectId": "sdk-app", "serviceId": "sdk-web", "portName": "web"})
-    template = pipeline_template("sdk-template", [{"name": "Development", "nfObjects": [{"id": "sdk-web", "type": "service"}]}])
+    client.assign.subdomain.service(
+        domain="sdk.example.com",
+        subdomain="www",
+        data={"projectId": "sdk-app", "serviceId": "sdk-web", "portName": "web"},
+    )
+    template = pipeline_template(
+        "sdk-template", [{"name": "Development", "nfObjects": [{"id": "sdk-web", "type": "service"}]}]
+    )
     template["spec"]["spec"]["steps"][0]["spec"].update(name="sdk-pipeline", projectId="sdk-app")
     template_run = client.create.template(data=template).data["templateRun"]["id"]
-    client.update.release_flow(project_id="sdk-app", pipeline_id="sdk-pipeline", stage="development",
-                               data={"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": []}}})
-    flow_run = client.run.release_flow(project_id="sdk-app", pipeline_id="sdk-pipeline", stage="development", data={"name": "sdk-run"}).data["id"]
+    client.update.release_flow(
+        project_id="sdk-app",
+        pipeline_id="sdk-pipeline",
+        stage="development",
+        data={"apiVersion": "v1.2", "spec": {"kind": "Workflow", "spec": {"type": "sequential", "steps": []}}},
+    )
+    flow_run = client.run.release_flow(
+        project_id="sdk-app", pipeline_id="sdk-pipeline", stage="development", data={"name": "sdk-run"}
+    ).data["id"]
 
-    world = {"projectId": "sdk-app", "serviceId": "sdk-builder", "buildId": build_id, "secretId": "sdk-env", "addonId": "sdk-db",
-             "backupId": backup_id, "jobId": "sdk-job", "runId": job_run, "volumeId": "sdk-data", "domain": "sdk.example.com",
-             "subdomain": "www", "templateId": "sdk-template", "templateRunId": template_run, "pipelineId": "sdk-pipeline", "stage": "development"}
+    world = {
+        "projectId": "sdk-app",
+        "serviceId": "sdk-builder",
+        "buildId": build_id,
+        "secretId": "sdk-env",
+        "addonId": "sdk-db",
+        "backupId": backup_id,
+        "jobId": "sdk-job",
+        "runId": job_run,
+        "volumeId": "sdk-data",
+        "domain": "sdk.example.com",
+        "subdomain": "www",
+        "templateId": "sdk-template",
+        "templateRunId": template_run,
+        "pipelineId": "sdk-pipeline",
+        "stage": "development",
+    }
     called = []
     for method, template_path in northflank.admin("GET", "/_admin/routes")["routes"]:
         if method != "GET":

@@ -37,13 +37,28 @@ def play(tmp_path, northflank, task: dict) -> dict:
 def test_a_secret_group_with_addon_links_is_unchanged_on_the_second_run(api, northflank, tmp_path):
     project(api)
     api.data("PUT", f"{P}/addons", ADDON)
-    task = {"name": "Secret group linked to the database", "herokumigrate.northflank.northflank_secret_group": {
-        "project": "acme-web", "name": "acme-web-env", "variables": {"SECRET_KEY_BASE": "x"},
-        "addon_links": [{"addon": "acme-web-db", "keys": [{"name": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}, {"name": "HOST"}]}]}}
+    task = {
+        "name": "Secret group linked to the database",
+        "herokumigrate.northflank.northflank_secret_group": {
+            "project": "acme-web",
+            "name": "acme-web-env",
+            "variables": {"SECRET_KEY_BASE": "x"},
+            "addon_links": [
+                {
+                    "addon": "acme-web-db",
+                    "keys": [{"name": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}, {"name": "HOST"}],
+                }
+            ],
+        },
+    }
     first = play(tmp_path, northflank, task)
     assert first["changed"] == 1 and first["result"]["changed"] is True
     # the group's plain GET now holds the linked values next to its own
-    assert set(api.data("GET", f"{P}/secrets/acme-web-env")["secrets"]["variables"]) == {"SECRET_KEY_BASE", "DATABASE_URL", "NF_ACME-WEB-DB_HOST"}
+    assert set(api.data("GET", f"{P}/secrets/acme-web-env")["secrets"]["variables"]) == {
+        "SECRET_KEY_BASE",
+        "DATABASE_URL",
+        "NF_ACME-WEB-DB_HOST",
+    }
     northflank.clear_log()
     second = play(tmp_path, northflank, task)
     assert second["changed"] == 0 and second["result"]["changed"] is False
@@ -53,8 +68,15 @@ def test_a_secret_group_with_addon_links_is_unchanged_on_the_second_run(api, nor
 
 
 def test_domain_subdomains_are_sent_in_lower_case(api, northflank, tmp_path):
-    task = {"name": "A domain with a capitalised subdomain", "herokumigrate.northflank.northflank_domain": {
-        "domain": "Acme.com", "verify": True, "poll_interval": 1, "subdomains": [{"name": "WWW"}, {"name": " Api "}]}}
+    task = {
+        "name": "A domain with a capitalised subdomain",
+        "herokumigrate.northflank.northflank_domain": {
+            "domain": "Acme.com",
+            "verify": True,
+            "poll_interval": 1,
+            "subdomains": [{"name": "WWW"}, {"name": " Api "}],
+        },
+    }
     first = play(tmp_path, northflank, task)
     assert first["changed"] == 1
     assert sorted(s["name"] for s in first["result"]["subdomains"]) == ["api", "www"]

@@ -62,11 +62,14 @@ def run_target(playbook: str, env: dict, *args: str) -> subprocess.CompletedProc
 
 
 def test_the_expected_ansible_core_runs_the_targets():
-    """The targets run with the ansible-core they claim to test: HEROKUMIGRATE_ANSIBLE_CORE when set, else pytest's own."""
+    """The targets run with the ansible-core they claim to test: HEROKUMIGRATE_ANSIBLE_CORE when set, else pytest's
+    own."""
     bindir = Path(ANSIBLE_BIN) if ANSIBLE_BIN else Path(sys.executable).parent
     expected = EXPECTED_CORE or ansible_release.__version__
     assert not EXPECTED_CORE or ANSIBLE_BIN, "HEROKUMIGRATE_ANSIBLE_CORE without HEROKUMIGRATE_ANSIBLE_BIN"
-    out = subprocess.run([str(bindir / "ansible-playbook"), "--version"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(bindir / "ansible-playbook"), "--version"], capture_output=True, text=True, check=True
+    ).stdout
     first = out.splitlines()[0]
     assert "[core %s]" % expected in first, "expected ansible-core %s, got: %s" % (expected, first)
 

@@ -91,14 +91,26 @@ def test_every_file_loads(path):
 
 def test_the_files_tested_here_exist():
     names = {str(p.relative_to(AWX)) for p in AWX_FILES}
-    assert {"credential_types.json", "objects.yml", "configure-awx.yml", "execution-environment.yml", "requirements.yml",
-            "project/plan.yml", "project/migrate.yml", "project/verify.yml", "project/inventory/herokumigrate.heroku.yml"} <= names
+    assert {
+        "credential_types.json",
+        "objects.yml",
+        "configure-awx.yml",
+        "execution-environment.yml",
+        "requirements.yml",
+        "project/plan.yml",
+        "project/migrate.yml",
+        "project/verify.yml",
+        "project/inventory/herokumigrate.heroku.yml",
+    } <= names
     assert (AWX / "README.md").is_file()
 
 
 # -- credential types ----------------------------------------------------------------------------
 def test_credential_types_have_what_awx_requires(credential_types):
-    assert [t["name"] for t in credential_types] == ["Heroku API key (herokumigrate)", "Northflank API token (herokumigrate)"]
+    assert [t["name"] for t in credential_types] == [
+        "Heroku API key (herokumigrate)",
+        "Northflank API token (herokumigrate)",
+    ]
     for ctype in credential_types:
         assert set(ctype) <= {"name", "description", "kind", "inputs", "injectors"}
         assert ctype["kind"] in CUSTOM_KINDS
@@ -125,11 +137,17 @@ def test_injectors_use_only_declared_inputs(credential_types):
 
 def test_injected_variables_are_the_ones_the_collection_reads(credential_types):
     env = {name: template for ctype in credential_types for name, template in ctype["injectors"]["env"].items()}
-    assert set(env) == {heroku_client.TOKEN_ENV, northflank_client.TOKEN_ENV} == {"HEROKU_API_KEY", "NORTHFLANK_API_TOKEN"}
+    assert (
+        set(env) == {heroku_client.TOKEN_ENV, northflank_client.TOKEN_ENV} == {"HEROKU_API_KEY", "NORTHFLANK_API_TOKEN"}
+    )
     inventory_env = [e["name"] for e in plugin_documentation()["options"]["api_token"]["env"]]
-    assert heroku_client.TOKEN_ENV in inventory_env, "the inventory plugin must read the variable the credential injects"
+    assert heroku_client.TOKEN_ENV in inventory_env, (
+        "the inventory plugin must read the variable the credential injects"
+    )
     for name in env:
-        documented = (ROOT / "plugins" / "doc_fragments" / ("heroku.py" if name.startswith("HEROKU") else "northflank.py"))
+        documented = (
+            ROOT / "plugins" / "doc_fragments" / ("heroku.py" if name.startswith("HEROKU") else "northflank.py")
+        )
         assert "E(%s)" % name in documented.read_text(encoding="utf-8")
 
 
@@ -141,8 +159,19 @@ def test_inventory_source_file_is_one_the_plugin_takes_with_cache():
     assert config["plugin"] == "herokumigrate.northflank.heroku"
     documented = set(plugin_documentation()["options"])
     # options of the doc fragments the plugin extends (constructed, inventory_cache)
-    documented |= {"compose", "groups", "keyed_groups", "strict", "leading_separator", "use_extra_vars",
-                   "cache", "cache_plugin", "cache_timeout", "cache_connection", "cache_prefix"}
+    documented |= {
+        "compose",
+        "groups",
+        "keyed_groups",
+        "strict",
+        "leading_separator",
+        "use_extra_vars",
+        "cache",
+        "cache_plugin",
+        "cache_timeout",
+        "cache_connection",
+        "cache_prefix",
+    }
     assert set(config) <= documented, sorted(set(config) - documented)
     assert config["cache"] is True and config["cache_timeout"] > 0
     assert "api_token" not in config, "the key comes from the AWX credential, never from the file"
@@ -182,7 +211,9 @@ def test_cut_over_is_marked_pending_while_the_collection_has_no_cutover_playbook
     assert set(template) <= AWX_MODULE_OPTIONS["job_template"]
     assert template["playbook"] == "cutover.yml"
     if not (ROOT / "playbooks" / "cutover.yml").exists():
-        assert objects["herokumigrate_awx_cutover"] is False, "AWX refuses a job template whose playbook is not in the project"
+        assert objects["herokumigrate_awx_cutover"] is False, (
+            "AWX refuses a job template whose playbook is not in the project"
+        )
         assert "PENDING" in template["description"]
         assert not (PROJECT / "cutover.yml").exists()
 
@@ -195,7 +226,9 @@ def parse_awx_rrule(rule: str):
 
 def test_schedules_rrules_parse_plan_nightly_verify_hourly(objects):
     schedules = {s["unified_job_template"]: s for s in objects["herokumigrate_awx_schedules"]}
-    assert set(schedules) == {"herokumigrate plan", "herokumigrate verify"}, "migrate runs only from the approved workflow"
+    assert set(schedules) == {"herokumigrate plan", "herokumigrate verify"}, (
+        "migrate runs only from the approved workflow"
+    )
     templates = {t["name"] for t in objects["herokumigrate_awx_job_templates"]}
     for schedule in schedules.values():
         assert set(schedule) <= AWX_MODULE_OPTIONS["schedule"] and schedule["unified_job_template"] in templates
@@ -212,7 +245,9 @@ def test_workflow_is_plan_approval_migrate_verify_then_cut_over(objects):
     nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
     assert len(nodes) == len(workflow["workflow_nodes"])
     for node in nodes.values():
-        assert set(node["related"]) == {"success_nodes", "failure_nodes", "always_nodes", "credentials"}, "awx.awx wants all four"
+        assert set(node["related"]) == {"success_nodes", "failure_nodes", "always_nodes", "credentials"}, (
+            "awx.awx wants all four"
+        )
         for kind in ("success_nodes", "failure_nodes", "always_nodes"):
             assert all(child["identifier"] in nodes for child in node["related"][kind])
     children = {i: [c["identifier"] for c in n["related"]["success_nodes"]] for i, n in nodes.items()}
@@ -223,8 +258,9 @@ def test_workflow_is_plan_approval_migrate_verify_then_cut_over(objects):
         (nxt,) = children[chain[-1]]
         chain.append(nxt)
     assert chain == ["plan", "approve", "migrate", "verify"] and len(chain) == len(nodes)
-    assert all(not n["related"]["failure_nodes"] and not n["related"]["always_nodes"] for n in nodes.values()), \
+    assert all(not n["related"]["failure_nodes"] and not n["related"]["always_nodes"] for n in nodes.values()), (
         "a failed or unapproved step must stop the workflow"
+    )
     approval = nodes["approve"]["unified_job_template"]
     assert approval["type"] == "workflow_approval" and approval["timeout"] > 0 and approval["name"]
     templates = {t["name"] for t in objects["herokumigrate_awx_job_templates"]}
@@ -246,12 +282,25 @@ def awx_stub_fixture(tmp_path_factory):
 
 def ansible(command: str, *args, collections: str, extra_env=None, check=True):
     from tests.helpers import ensure_collection_link
+
     ensure_collection_link()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=str(ROOT / "tests" / "ansible.cfg"),
-               ANSIBLE_FORCE_COLOR="0", **(extra_env or {}))
-    result = subprocess.run([str(BIN / command), *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_CONFIG=str(ROOT / "tests" / "ansible.cfg"),
+        ANSIBLE_FORCE_COLOR="0",
+        **(extra_env or {}),
+    )
+    result = subprocess.run(
+        [str(BIN / command), *map(str, args)], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
     if check:
-        assert result.returncode == 0, "%s %s failed:\n%s\n%s" % (command, " ".join(map(str, args)), result.stdout, result.stderr)
+        assert result.returncode == 0, "%s %s failed:\n%s\n%s" % (
+            command,
+            " ".join(map(str, args)),
+            result.stdout,
+            result.stderr,
+        )
     return result
 
 
@@ -262,7 +311,9 @@ def test_project_playbooks_pass_syntax_check():
 
 
 def test_configure_playbook_passes_syntax_check(awx_stub):
-    ansible("ansible-playbook", "--syntax-check", AWX / "configure-awx.yml", collections="%s:%s" % (awx_stub, COLLECTIONS))
+    ansible(
+        "ansible-playbook", "--syntax-check", AWX / "configure-awx.yml", collections="%s:%s" % (awx_stub, COLLECTIONS)
+    )
 
 
 def test_configure_playbook_uses_only_awx_modules_and_their_options():
@@ -272,14 +323,29 @@ def test_configure_playbook_uses_only_awx_modules_and_their_options():
         modules = [k for k in task if k.startswith("awx.awx.")]
         assert len(modules) == 1, task["name"]
         name = modules[0].split(".", 2)[2]
-        assert set(task[modules[0]]) <= AWX_MODULE_OPTIONS[name], (task["name"], sorted(set(task[modules[0]]) - AWX_MODULE_OPTIONS[name]))
+        assert set(task[modules[0]]) <= AWX_MODULE_OPTIONS[name], (
+            task["name"],
+            sorted(set(task[modules[0]]) - AWX_MODULE_OPTIONS[name]),
+        )
 
 
 def run_configure(awx_stub, tmp_path, *extra):
     log = tmp_path / "awx-calls.jsonl"
-    secrets = ["-e", "herokumigrate_heroku_api_key=" + HEROKU_SECRET, "-e", "herokumigrate_northflank_api_token=" + NORTHFLANK_SECRET]
-    result = ansible("ansible-playbook", AWX / "configure-awx.yml", *secrets, *extra, "-v",
-                     collections="%s:%s" % (awx_stub, COLLECTIONS), extra_env={"AWX_STUB_LOG": str(log)})
+    secrets = [
+        "-e",
+        "herokumigrate_heroku_api_key=" + HEROKU_SECRET,
+        "-e",
+        "herokumigrate_northflank_api_token=" + NORTHFLANK_SECRET,
+    ]
+    result = ansible(
+        "ansible-playbook",
+        AWX / "configure-awx.yml",
+        *secrets,
+        *extra,
+        "-v",
+        collections="%s:%s" % (awx_stub, COLLECTIONS),
+        extra_env={"AWX_STUB_LOG": str(log)},
+    )
     calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     return result, calls
 
@@ -303,7 +369,9 @@ def test_configure_playbook_creates_the_definitions(awx_stub, tmp_path, objects,
         assert template["credentials"] == ["Heroku API key", "Northflank API token"]
         assert template["execution_environment"] == objects["herokumigrate_awx_execution_environment"]["name"]
         assert template["project"] == objects["herokumigrate_awx_project"]["name"]
-    assert [s["rrule"] for s in by_module(calls, "schedule")] == [s["rrule"] for s in objects["herokumigrate_awx_schedules"]]
+    assert [s["rrule"] for s in by_module(calls, "schedule")] == [
+        s["rrule"] for s in objects["herokumigrate_awx_schedules"]
+    ]
     (workflow,) = by_module(calls, "workflow_job_template")
     assert workflow["workflow_nodes"] == objects["herokumigrate_awx_workflow"]["workflow_nodes"]
     assert by_module(calls, "workflow_job_template_node") == [], "the cut-over stays out while it is pending"

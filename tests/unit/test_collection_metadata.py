@@ -25,8 +25,19 @@ from packaging.specifiers import SpecifierSet
 ROOT = Path(__file__).resolve().parents[2]
 GROUP_OF_PREFIX = {"northflank_": "northflank", "heroku_": "heroku"}
 # Galaxy wants at least one of its standard categories among the tags.
-GALAXY_CATEGORIES = {"application", "cloud", "database", "infrastructure", "linux", "monitoring", "networking", "security",
-                     "storage", "tools", "windows"}
+GALAXY_CATEGORIES = {
+    "application",
+    "cloud",
+    "database",
+    "infrastructure",
+    "linux",
+    "monitoring",
+    "networking",
+    "security",
+    "storage",
+    "tools",
+    "windows",
+}
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
@@ -62,19 +73,30 @@ def test_action_groups_are_the_two_apis(runtime):
 @pytest.mark.parametrize("group", sorted(GROUP_OF_PREFIX.values()))
 def test_group_entries_are_existing_modules_of_that_api(runtime, group):
     members = group_members(runtime, group)
-    assert all(isinstance(m, str) for m in members), "group %s lists something that is not a module name: %r" % (group, members)
+    assert all(isinstance(m, str) for m in members), "group %s lists something that is not a module name: %r" % (
+        group,
+        members,
+    )
     assert len(members) == len(set(members)), "group %s lists a module twice: %r" % (group, members)
     prefix = [p for p, g in GROUP_OF_PREFIX.items() if g == group][0]
     assert [m for m in members if not m.startswith(prefix)] == [], "group %s holds modules of another API" % group
     missing = sorted(set(members) - set(module_names()))
-    assert missing == [], "meta/runtime.yml group %s lists modules that do not exist in plugins/modules/: %s" % (group, missing)
+    assert missing == [], "meta/runtime.yml group %s lists modules that do not exist in plugins/modules/: %s" % (
+        group,
+        missing,
+    )
 
 
-@pytest.mark.parametrize("module", module_names() or [pytest.param(None, marks=pytest.mark.skip(reason="no module yet"))])
+@pytest.mark.parametrize(
+    "module", module_names() or [pytest.param(None, marks=pytest.mark.skip(reason="no module yet"))]
+)
 def test_every_module_is_in_its_group(runtime, module):
     groups = [g for p, g in GROUP_OF_PREFIX.items() if module.startswith(p)]
     assert groups, "module %s: names start with %s" % (module, " or ".join(sorted(GROUP_OF_PREFIX)))
-    assert group_members(runtime, groups[0]).count(module) == 1, "add %s to action_groups.%s in meta/runtime.yml" % (module, groups[0])
+    assert group_members(runtime, groups[0]).count(module) == 1, "add %s to action_groups.%s in meta/runtime.yml" % (
+        module,
+        groups[0],
+    )
 
 
 def test_requires_ansible_admits_the_supported_cores(runtime):
@@ -123,8 +145,11 @@ def test_build_leaves_out_tests_and_tooling(galaxy):
     patterns = galaxy["build_ignore"]
     for path in (".venv", "build", "tools", "tests/emulators", "tests/unit", "tests/integration", "tests/contract"):
         assert ignored_by_build(path, patterns), "galaxy.yml build_ignore must list %s" % path
-    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("*")
-                     if p.is_file() and not ignored_by_build(str(p.relative_to(ROOT)), patterns))
+    shipped = sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "tests").rglob("*")
+        if p.is_file() and not ignored_by_build(str(p.relative_to(ROOT)), patterns)
+    )
     assert shipped in ([], ["tests/config.yml"]), "add these to build_ignore in galaxy.yml: %s" % shipped
 
 
@@ -133,12 +158,15 @@ def test_execution_environment_installs_the_python_requirements():
     assert ee["version"] == 1
     requirements = ee["dependencies"]["python"]
     assert requirements == "requirements.txt"
-    names = {re.split(r"[<>=!~ ;\[]", line, maxsplit=1)[0].lower()
-             for line in (ROOT / requirements).read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")}
+    names = {
+        re.split(r"[<>=!~ ;\[]", line, maxsplit=1)[0].lower()
+        for line in (ROOT / requirements).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert {"requests", "pyyaml"} <= names
 
 
-# -- roles: every tunable declared once ----------------------------------------------------------------------------------
+# -- roles: every tunable declared once --------------------------------------------------------------------------------
 ROLES = sorted(p.parent.parent.name for p in (ROOT / "roles").glob("*/meta/argument_specs.yml"))
 # Set by the role itself (derived from the playbook and check mode), never by the user.
 INTERNAL_DEFAULTS = {"herokumigrate_mode"}
@@ -148,14 +176,19 @@ SCENARIO_ROLE_INPUTS = {"herokumigrate_app", "herokumigrate_pipeline"}
 
 def argument_specs():
     """``{(role, entry point): spec}`` of every role."""
-    return {(role, entry): spec for role in ROLES
-            for entry, spec in load_yaml("roles/%s/meta/argument_specs.yml" % role)["argument_specs"].items()}
+    return {
+        (role, entry): spec
+        for role in ROLES
+        for entry, spec in load_yaml("roles/%s/meta/argument_specs.yml" % role)["argument_specs"].items()
+    }
 
 
 def test_every_role_entry_point_is_described():
     """antsibull-docs lint-collection-docs wants a description, the role docs a short one."""
     for (role, entry), spec in argument_specs().items():
-        assert spec.get("short_description") and spec.get("description"), "%s entry point %s needs short_description and description" % (role, entry)
+        assert spec.get("short_description") and spec.get("description"), (
+            "%s entry point %s needs short_description and description" % (role, entry)
+        )
 
 
 def test_a_tunable_is_declared_in_one_argument_spec_only():
@@ -169,15 +202,23 @@ def test_a_tunable_is_declared_in_one_argument_spec_only():
 
 def test_every_default_of_the_migration_is_declared_and_every_declared_option_has_a_default():
     defaults = set(load_yaml("roles/herokumigrate/defaults/main.yml")) - INTERNAL_DEFAULTS
-    options = {option: spec for key, entry in argument_specs().items() if key[0] == "herokumigrate"
-               for option, spec in (entry.get("options") or {}).items()}
+    options = {
+        option: spec
+        for key, entry in argument_specs().items()
+        if key[0] == "herokumigrate"
+        for option, spec in (entry.get("options") or {}).items()
+    }
     assert sorted(defaults - set(options)) == [], "declare these in roles/herokumigrate/meta/argument_specs.yml"
     undefaulted = sorted(o for o, spec in options.items() if o not in defaults and not spec.get("required"))
-    assert undefaulted == [], "give these a default in roles/herokumigrate/defaults/main.yml (not in the spec: one copy)"
+    assert undefaulted == [], (
+        "give these a default in roles/herokumigrate/defaults/main.yml (not in the spec: one copy)"
+    )
     assert not [o for o, spec in options.items() if "default" in spec], "defaults live in defaults/main.yml only"
 
 
-@pytest.mark.parametrize("role, option", [("single_dyno", "herokumigrate_app"), ("multi_dyno", "herokumigrate_app"),
-                                          ("pipeline", "herokumigrate_pipeline")])
+@pytest.mark.parametrize(
+    "role, option",
+    [("single_dyno", "herokumigrate_app"), ("multi_dyno", "herokumigrate_app"), ("pipeline", "herokumigrate_pipeline")],
+)
 def test_the_scenario_roles_take_their_one_input_only(role, option):
     assert list(load_yaml("roles/%s/meta/argument_specs.yml" % role)["argument_specs"]["main"]["options"]) == [option]

@@ -28,7 +28,9 @@ def load(path):
 
 
 def test_rst_is_generated_from_the_current_guides():
-    result = subprocess.run([sys.executable, "tools/docsite.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "tools/docsite.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -30,7 +30,12 @@ COLLECTION = "herokumigrate.northflank"
 
 def run(*cmd, cwd=ROOT):
     result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (" ".join(map(str, cmd)), result.returncode, result.stdout, result.stderr)
+    assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (
+        " ".join(map(str, cmd)),
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
     return result
 
 
@@ -40,7 +45,11 @@ def load_yaml(path):
 
 
 def requirement_names(lines):
-    return {re.split(r"[<>=!~ ;\[#]", line.strip(), maxsplit=1)[0].lower() for line in lines if line.strip() and not line.startswith("#")}
+    return {
+        re.split(r"[<>=!~ ;\[#]", line.strip(), maxsplit=1)[0].lower()
+        for line in lines
+        if line.strip() and not line.startswith("#")
+    }
 
 
 @pytest.fixture(scope="module", name="context")
@@ -63,11 +72,22 @@ def installed_fixture(tmp_path_factory):
     definition["additional_build_files"] = [{"src": tarball.name, "dest": "."}]
     (work / "execution-environment.yml").write_text(yaml.safe_dump(definition), encoding="utf-8")
     (work / definition["dependencies"]["galaxy"]).write_text(
-        yaml.safe_dump({"collections": [{"name": tarball.name, "type": "file"}]}), encoding="utf-8")
+        yaml.safe_dump({"collections": [{"name": tarball.name, "type": "file"}]}), encoding="utf-8"
+    )
     run(BIN / "ansible-builder", "create", "--context", work / "context", cwd=work)
     build = work / "context" / "_build"
     assert (build / tarball.name).is_file(), "additional_build_files did not put the tarball beside requirements.yml"
-    run(BIN / "ansible-galaxy", "collection", "install", "--offline", "-r", "requirements.yml", "-p", work / "collections", cwd=build)
+    run(
+        BIN / "ansible-galaxy",
+        "collection",
+        "install",
+        "--offline",
+        "-r",
+        "requirements.yml",
+        "-p",
+        work / "collections",
+        cwd=build,
+    )
     return work / "collections"
 
 
@@ -89,8 +109,11 @@ def test_bindep_lists_git_and_the_postgresql_client_per_platform():
 
 
 def test_bindep_reads_the_file_for_this_platform():
-    """bindep itself (installed with ansible-builder) parses bindep.txt; on a dpkg system it may only miss git and postgresql-client."""
-    result = subprocess.run([str(BIN / "bindep"), "-f", "bindep.txt", "-b"], cwd=ROOT, capture_output=True, text=True, check=False)
+    """bindep itself (installed with ansible-builder) parses bindep.txt; on a dpkg system it may only miss git and
+    postgresql-client."""
+    result = subprocess.run(
+        [str(BIN / "bindep"), "-f", "bindep.txt", "-b"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode in (0, 1), result.stdout + result.stderr  # 1: some listed packages are not installed here
     if shutil.which("dpkg"):
         assert set(result.stdout.split()) <= {"git", "postgresql-client"}, result.stdout
@@ -112,7 +135,10 @@ def test_create_writes_a_containerfile_that_installs_and_introspects(context):
     assert 'ARG EE_BASE_IMAGE="%s"' % ee["images"]["base_image"]["name"] in containerfile
     assert "ansible-core>=2.15.0,<2.20 ansible-runner" in containerfile
     assert re.search(r"ansible-galaxy collection install .*-r requirements\.yml", containerfile)
-    assert "/output/scripts/introspect.py introspect --write-bindep=/tmp/src/bindep.txt --write-pip=/tmp/src/requirements.txt" in containerfile
+    assert (
+        "/output/scripts/introspect.py introspect "
+        "--write-bindep=/tmp/src/bindep.txt --write-pip=/tmp/src/requirements.txt" in containerfile
+    )
     assert "/output/scripts/install-from-bindep" in containerfile
     copied = load_yaml(context / "_build" / "requirements.yml")
     assert COLLECTION in [c["name"] for c in copied["collections"]]
@@ -121,20 +147,33 @@ def test_create_writes_a_containerfile_that_installs_and_introspects(context):
 
 def test_the_build_collects_the_collection_requirements(context, installed, tmp_path):
     """The Containerfile's builder stage, outside a container: its introspect script over the installed collection."""
-    assert (installed / "ansible_collections" / "herokumigrate" / "northflank" / "bindep.txt").is_file(), "bindep.txt left out of the build"
+    assert (installed / "ansible_collections" / "herokumigrate" / "northflank" / "bindep.txt").is_file(), (
+        "bindep.txt left out of the build"
+    )
     pip_out, bindep_out = tmp_path / "requirements.txt", tmp_path / "bindep.txt"
-    run(sys.executable, context / "_build" / "scripts" / "introspect.py", "introspect", installed,
-        "--write-bindep=%s" % bindep_out, "--write-pip=%s" % pip_out)
+    run(
+        sys.executable,
+        context / "_build" / "scripts" / "introspect.py",
+        "introspect",
+        installed,
+        "--write-bindep=%s" % bindep_out,
+        "--write-pip=%s" % pip_out,
+    )
     pip_lines = pip_out.read_text(encoding="utf-8").splitlines()
     bindep_lines = bindep_out.read_text(encoding="utf-8").splitlines()
     origin = "# from collection %s" % COLLECTION
-    declared = [line.strip() for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
-                if line.strip() and not line.startswith("#")]
+    declared = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     # ansible-builder leaves out what ansible-core brings (pyyaml)
     expected = [line + "  " + origin for line in declared if requirement_names([line]) != {"pyyaml"}]
     assert expected and [line for line in pip_lines if line] == expected
-    assert sorted(line for line in bindep_lines if line) == sorted([
-        "git [platform:dpkg platform:rpm]  " + origin,
-        "postgresql-client [platform:dpkg]  " + origin,
-        "postgresql [platform:rpm]  " + origin,
-    ])
+    assert sorted(line for line in bindep_lines if line) == sorted(
+        [
+            "git [platform:dpkg platform:rpm]  " + origin,
+            "postgresql-client [platform:dpkg]  " + origin,
+            "postgresql [platform:rpm]  " + origin,
+        ]
+    )

@@ -43,9 +43,15 @@ def test_branch_specs():
 def test_without_branches_every_branch_and_tag_keeps_its_name():
     wanted, notes = g.wanted_refs(g.parse_refs(LS_REMOTE))
     assert [(w["source"], w["target"], w["object"]) for w in wanted] == [
-        ("refs/heads/main", "refs/heads/main", A), ("refs/heads/master", "refs/heads/master", B), ("refs/tags/v1", "refs/tags/v1", T)]
+        ("refs/heads/main", "refs/heads/main", A),
+        ("refs/heads/master", "refs/heads/master", B),
+        ("refs/tags/v1", "refs/tags/v1", T),
+    ]
     assert notes == []
-    assert [w["target"] for w in g.wanted_refs(g.parse_refs(LS_REMOTE), tags=False)[0]] == ["refs/heads/main", "refs/heads/master"]
+    assert [w["target"] for w in g.wanted_refs(g.parse_refs(LS_REMOTE), tags=False)[0]] == [
+        "refs/heads/main",
+        "refs/heads/master",
+    ]
 
 
 def test_several_sources_for_one_target_the_first_that_exists_wins():
@@ -71,7 +77,10 @@ def test_compare_tells_unchanged_new_and_moved_refs():
     wanted, _notes = g.wanted_refs(g.parse_refs(LS_REMOTE))
     target = {"refs/heads/main": A, "refs/heads/master": C, "refs/heads/other": C}
     assert [(r["target"], r["before"], r["action"]) for r in g.compare(wanted, target)] == [
-        ("refs/heads/main", A, "unchanged"), ("refs/heads/master", C, "update"), ("refs/tags/v1", None, "create")]
+        ("refs/heads/main", A, "unchanged"),
+        ("refs/heads/master", C, "update"),
+        ("refs/tags/v1", None, "create"),
+    ]
 
 
 @pytest.mark.parametrize("url", ["https://git.heroku.com/acme.git", "http://127.0.0.1:5000/git/acme.git"])
@@ -79,29 +88,44 @@ def test_source_urls_are_http_without_credentials(url):
     g.check_source_url(url)
 
 
-@pytest.mark.parametrize("url,message", [
-    ("git@heroku.com:acme.git", "must be an https://"),
-    ("https://heroku:secret@git.heroku.com/acme.git", "must not hold credentials"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("git@heroku.com:acme.git", "must be an https://"),
+        ("https://heroku:secret@git.heroku.com/acme.git", "must not hold credentials"),
+    ],
+)
 def test_bad_source_urls(url, message):
     with pytest.raises(g.MirrorError, match=message) as err:
         g.check_source_url(url)
     assert "secret" not in str(err.value)
 
 
-@pytest.mark.parametrize("url", ["https://github.com/acme/web.git", "git@github.com:acme/web.git", "ssh://git@host:2222/web.git",
-                                 "file:///srv/git/web.git", "/srv/git/web.git", "git://host/web.git"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/acme/web.git",
+        "git@github.com:acme/web.git",
+        "ssh://git@host:2222/web.git",
+        "file:///srv/git/web.git",
+        "/srv/git/web.git",
+        "git://host/web.git",
+    ],
+)
 def test_target_urls_git_can_push_to(url):
     g.check_target_url(url)
 
 
-@pytest.mark.parametrize("url,message", [
-    ("ext::sh -c touch% /tmp/pwned", "remote helper"),
-    ("fd::3", "remote helper"),
-    ("--upload-pack=touch /tmp/pwned", "must be a Git remote URL"),
-    ("ftp://host/web.git", "unsupported scheme ftp"),
-    ("", "must be a Git remote URL"),
-])
+@pytest.mark.parametrize(
+    "url,message",
+    [
+        ("ext::sh -c touch% /tmp/pwned", "remote helper"),
+        ("fd::3", "remote helper"),
+        ("--upload-pack=touch /tmp/pwned", "must be a Git remote URL"),
+        ("ftp://host/web.git", "unsupported scheme ftp"),
+        ("", "must be a Git remote URL"),
+    ],
+)
 def test_target_urls_refused(url, message):
     with pytest.raises(g.MirrorError, match=message):
         g.check_target_url(url)
@@ -109,7 +133,11 @@ def test_target_urls_refused(url, message):
 
 def test_ssh_and_http_targets_are_told_apart():
     assert g.is_ssh("git@github.com:acme/web.git") and g.is_ssh("ssh://git@host/web.git") and g.is_ssh("host:web.git")
-    assert not g.is_ssh("https://github.com/acme/web.git") and not g.is_ssh("/srv/web.git") and not g.is_ssh("file:///srv/web.git")
+    assert (
+        not g.is_ssh("https://github.com/acme/web.git")
+        and not g.is_ssh("/srv/web.git")
+        and not g.is_ssh("file:///srv/web.git")
+    )
     assert g.is_http("HTTPS://github.com/x") and not g.is_http("git@github.com:x")
     assert g.http_host("https://user@git.example.com:8443/x.git") == "git.example.com:8443"
 
@@ -118,14 +146,22 @@ def test_passwords_and_secrets_are_masked():
     assert g.redact_url("https://user:tok3n@github.com/acme/web.git") == "https://user:********@github.com/acme/web.git"
     assert g.redact_url("https://github.com/acme/web.git") == "https://github.com/acme/web.git"
     text = "fatal: Authentication failed for 'https://x:tok3n@github.com/acme/web.git/' (key hk-123)"
-    assert g.scrub(text, ["hk-123", None, ""]) == "fatal: Authentication failed for 'https://x:********@github.com/acme/web.git/' (key ********)"
+    assert (
+        g.scrub(text, ["hk-123", None, ""])
+        == "fatal: Authentication failed for 'https://x:********@github.com/acme/web.git/' (key ********)"
+    )
 
 
 def run_askpass(tmp_path, prompt, host):
     script = tmp_path / "askpass"
     script.write_text(g.ASKPASS_SCRIPT)
     script.chmod(0o700)
-    env = dict(os.environ, HEROKUMIGRATE_GIT_HOST=host, HEROKUMIGRATE_GIT_USERNAME="heroku", HEROKUMIGRATE_GIT_PASSWORD="s3cret")
+    env = dict(
+        os.environ,
+        HEROKUMIGRATE_GIT_HOST=host,
+        HEROKUMIGRATE_GIT_USERNAME="heroku",
+        HEROKUMIGRATE_GIT_PASSWORD="s3cret",
+    )
     return subprocess.run([str(script), prompt], env=env, capture_output=True, text=True, check=False)
 
 
@@ -138,6 +174,9 @@ def test_askpass_answers_for_its_host_only(tmp_path):
     port = run_askpass(tmp_path, "Password for 'http://heroku@127.0.0.1:4000': ", "127.0.0.1:4000")
     assert port.stdout == "s3cret\n"
     # a redirect to another host, or a look-alike host, gets nothing
-    for prompt in ("Password for 'https://heroku@evil.example': ", "Password for 'https://heroku@git.heroku.com.evil.example': "):
+    for prompt in (
+        "Password for 'https://heroku@evil.example': ",
+        "Password for 'https://heroku@git.heroku.com.evil.example': ",
+    ):
         other = run_askpass(tmp_path, prompt, "git.heroku.com")
         assert (other.returncode, other.stdout) == (1, "")

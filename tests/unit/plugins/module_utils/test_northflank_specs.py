@@ -16,7 +16,8 @@ STAGES = {
 
 
 def test_stage_forms_lower_on_paths_capitalised_in_templates():
-    # docs/assumptions.md (enum Development|Staging|Production), https://northflank.com/docs/v1/api/pipelines/get-release-flow (lower case on the path).
+    # docs/assumptions.md (enum Development|Staging|Production),
+    # https://northflank.com/docs/v1/api/pipelines/get-release-flow (lower case on the path).
     assert ns.stage_label("development") == "Development"
     assert ns.stage_label("PRODUCTION") == "Production"
     assert ns.stage_key("Staging") == "staging"
@@ -54,7 +55,8 @@ def test_pipeline_node_writes_no_release_flow_and_no_description_when_unset():
 
 
 def test_pipeline_template_create_and_update_bodies():
-    # https://northflank.com/docs/v1/api/templates/create-template (envelope, root Workflow, project context, runOnCreation).
+    # https://northflank.com/docs/v1/api/templates/create-template (envelope, root Workflow, project context,
+    # runOnCreation).
     create = ns.pipeline_template(
         "pipeline-acme-proj-acme",
         "acme",
@@ -182,7 +184,8 @@ def test_failed_nodes_name_what_a_release_or_job_run_acts_on():
 
 
 def test_build_release_flow_deploys_latest_build_to_each_target():
-    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type build, origin {id, branch, build}), its first example.
+    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type build, origin {id,
+    # branch, build}), its first example.
     spec = ns.build_release_flow("acme-builder", "main", [{"id": "web-dev"}, {"id": "cron-dev", "type": "job"}])
     assert spec == {
         "kind": "Workflow",
@@ -224,7 +227,8 @@ def test_build_release_flow_runs_the_release_phase_job_first():
 
 
 def test_promote_release_flow_promotes_from_the_previous_stage():
-    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type deployment, origin {id, type}), its second example.
+    # https://northflank.com/docs/v1/application/release/configure-a-release-flow (Release type deployment, origin {id,
+    # type}), its second example.
     spec = ns.promote_release_flow(
         [{"id": "web-stg", "origin": "web-dev"}], release_phase={"job": "rel-stg", "origin": "rel-dev"}
     )
@@ -240,7 +244,8 @@ def test_promote_release_flow_promotes_from_the_previous_stage():
 
 def test_release_flow_body_and_view():
     # https://northflank.com/docs/v1/api/pipelines/update-release-flow (update body),
-    # https://northflank.com/docs/v1/api/pipelines/get-release-flow (GET adds stage, status, paused, concurrencyPolicy...).
+    # https://northflank.com/docs/v1/api/pipelines/get-release-flow (GET adds stage, status, paused,
+    # concurrencyPolicy...).
     spec = ns.build_release_flow("b", "main", [{"id": "web"}])
     body = ns.release_flow_body(spec, triggers=[], arguments={"A": "1"}, concurrency_policy="queue", paused=False)
     assert body == {"apiVersion": "v1.2", "spec": spec, "triggers": [], "arguments": {"A": "1"},
@@ -270,14 +275,36 @@ def test_empty_release_flow_has_no_steps():
 
 def test_a_stage_with_several_apps_deploys_each_its_own_build_and_runs_every_release_phase():
     # docs/mapping.md, "Pipelines": per-target and per-release-phase build services; release_phase as a list.
-    spec = ns.build_release_flow("a-builder", "main", [{"id": "a-web"}, {"id": "b-web", "build_service": "b-builder", "branch": "trunk"}],
-                                 release_phase=[{"job": "a-rel"}, {"job": "b-rel", "build_service": "b-builder", "branch": "trunk"}])
-    assert [(s["kind"], s["spec"].get("origin"), s["spec"].get("target", {}).get("id") or s["spec"].get("jobId")) for s in spec["spec"]["steps"]] == [
-        ("Release", {"id": "a-builder", "branch": "main", "build": "latest"}, "a-rel"), ("JobRun", None, "a-rel"),
-        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-rel"), ("JobRun", None, "b-rel"),
+    spec = ns.build_release_flow(
+        "a-builder",
+        "main",
+        [{"id": "a-web"}, {"id": "b-web", "build_service": "b-builder", "branch": "trunk"}],
+        release_phase=[{"job": "a-rel"}, {"job": "b-rel", "build_service": "b-builder", "branch": "trunk"}],
+    )
+    assert [
+        (s["kind"], s["spec"].get("origin"), s["spec"].get("target", {}).get("id") or s["spec"].get("jobId"))
+        for s in spec["spec"]["steps"]
+    ] == [
+        ("Release", {"id": "a-builder", "branch": "main", "build": "latest"}, "a-rel"),
+        ("JobRun", None, "a-rel"),
+        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-rel"),
+        ("JobRun", None, "b-rel"),
         ("Release", {"id": "a-builder", "branch": "main", "build": "latest"}, "a-web"),
-        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-web")]
-    promoted = ns.promote_release_flow([{"id": "w2", "origin": "w1"}], release_phase=[{"job": "r2", "origin": "r1"}, {"job": "r3", "origin": "r1"}])
-    assert [s["spec"].get("jobId") or s["spec"]["target"]["id"] for s in promoted["spec"]["steps"]] == ["r2", "r2", "r3", "r3", "w2"]
+        ("Release", {"id": "b-builder", "branch": "trunk", "build": "latest"}, "b-web"),
+    ]
+    promoted = ns.promote_release_flow(
+        [{"id": "w2", "origin": "w1"}], release_phase=[{"job": "r2", "origin": "r1"}, {"job": "r3", "origin": "r1"}]
+    )
+    assert [s["spec"].get("jobId") or s["spec"]["target"]["id"] for s in promoted["spec"]["steps"]] == [
+        "r2",
+        "r2",
+        "r3",
+        "r3",
+        "w2",
+    ]
     # one release phase as a dict, as before
-    assert ns.release_phases({"job": "r"}) == [{"job": "r"}] and ns.release_phases(None) == [] and ns.release_phases([]) == []
+    assert (
+        ns.release_phases({"job": "r"}) == [{"job": "r"}]
+        and ns.release_phases(None) == []
+        and ns.release_phases([]) == []
+    )
