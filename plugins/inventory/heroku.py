@@ -96,8 +96,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return True
         if path.endswith((".yml", ".yaml")) and self._names_this_plugin(path):
             # Ansible would only say the file "could not be verified": say why, and the fix.
-            self.display.warning("heroku inventory: %s names plugin %s but its name does not end with heroku.yml or heroku.yaml;"
-                                 " rename it (e.g. to %s.heroku.yml)" % (path, self.NAME, re.sub(r"\.ya?ml$", "", path)))
+            self.display.warning("heroku inventory: %s names plugin %s but its name does not end with heroku.yml or "
+                                 "heroku.yaml; rename it (e.g. to %s.heroku.yml)"
+                                 % (path, self.NAME, re.sub(r"\.ya?ml$", "", path)))
         return False
 
     def _names_this_plugin(self, path):
@@ -134,16 +135,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._add_unit(host, unit)
 
     def _read_options(self, path):
-        """Read the file's options; an unknown option (``app:`` for ``apps:``) or a wrong type ends the run, naming the option,
-        rather than being ignored (an ignored filter would migrate the whole account)."""
+        """Read the file's options; an unknown option (``app:`` for ``apps:``) or a wrong type ends the run, naming the
+        option, rather than being ignored (an ignored filter would migrate the whole account)."""
         try:
             config = self._read_config_data(path)
-        except Exception as exc:  # Ansible's own message quotes the value as a Python repr and names the plugin's module
+        except Exception as exc:  # Ansible's own message quotes the value as a Python repr, and names our module
             found = re.search(r"Config '([^']+)'.*Invalid value provided for '([^']+)'", str(exc), re.S)
             if not found:
                 raise
             option, kind = found.groups()
-            kind = {"int": "an integer", "bool": "true or false", "str": "a string", "float": "a number"}.get(kind, "a " + kind)
+            kinds = {"int": "an integer", "bool": "true or false", "str": "a string", "float": "a number"}
+            kind = kinds.get(kind, "a " + kind)
             raise self._invalid(path, "option %s must be %s%s" % (option, kind, self._example(option)))
         unknown = sorted(set(config) - set(self._options))
         if unknown:

@@ -32,8 +32,8 @@ class HerokuError(ApiError):
             message += ("; the Heroku API key's user lacks a permission on %s %s (reading config vars needs the deploy "
                         "permission on each app): grant it, or use the key of the owner or a team admin" % (kind, name))
         elif self.status == 404 and self.route in ("/apps/{app}", "/pipelines/{pipeline}"):
-            message += ("; %s %s no longer exists on Heroku (deleted or renamed since the inventory was read): re-read the "
-                        "inventory, or leave the unit out with --limit '!%s'" % (kind, name, name))
+            message += ("; %s %s no longer exists on Heroku (deleted or renamed since the inventory was read): "
+                        "re-read the inventory, or leave the unit out with --limit '!%s'" % (kind, name, name))
         return message
 
 
