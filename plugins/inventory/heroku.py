@@ -76,6 +76,8 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/heroku-inventory
 """
 
+import re
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -94,11 +96,27 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "herokumigrate.northflank.heroku"
 
     def verify_file(self, path):
-        return super(InventoryModule, self).verify_file(path) and path.endswith(("heroku.yml", "heroku.yaml"))
+        if not super(InventoryModule, self).verify_file(path):
+            return False
+        if path.endswith(("heroku.yml", "heroku.yaml")):
+            return True
+        if path.endswith((".yml", ".yaml")) and self._names_this_plugin(path):
+            # Ansible would only say the file "could not be verified": say why, and the fix.
+            self.display.warning("heroku inventory: %s names plugin %s but its name does not end with heroku.yml or "
+                                 "heroku.yaml; rename it (e.g. to %s.heroku.yml)"
+                                 % (path, self.NAME, re.sub(r"\.ya?ml$", "", path)))
+        return False
+
+    def _names_this_plugin(self, path):
+        try:
+            with open(path) as handle:
+                return any(re.match(r"^plugin:\s*[\"']?%s[\"']?\s*$" % re.escape(self.NAME), line) for line in handle)
+        except (IOError, OSError, UnicodeDecodeError):
+            return False
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        self._read_options(path)
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache
         units = None
@@ -121,6 +139,41 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 host = "%s-app" % host
                 self.display.warning("heroku inventory: app %s has the name of a pipeline; its host is %s" % (unit["name"], host))
             self._add_unit(host, unit)
+
+    def _read_options(self, path):
+        """Read the file's options; an unknown option (``app:`` for ``apps:``) or a wrong type ends the run, naming the
+        option, rather than being ignored (an ignored filter would migrate the whole account)."""
+        try:
+            config = self._read_config_data(path)
+        except Exception as exc:  # Ansible's own message quotes the value as a Python repr, and names our module
+            found = re.search(r"Config '([^']+)'.*Invalid value provided for '([^']+)'", str(exc), re.S)
+            if not found:
+                raise
+            option, kind = found.groups()
+            kinds = {"int": "an integer", "bool": "true or false", "str": "a string", "float": "a number"}
+            kind = kinds.get(kind, "a " + kind)
+            raise self._invalid(path, "option %s must be %s%s" % (option, kind, self._example(option)))
+        unknown = sorted(set(config) - set(self._options))
+        if unknown:
+            raise self._invalid(path, "unknown option%s %s%s; the options are described by "
+                                "ansible-doc -t inventory %s" % ("s" if len(unknown) > 1 else "", ", ".join(unknown),
+                                                                 self._did_you_mean(unknown), self.NAME))
+
+    @staticmethod
+    def _example(option):
+        return {"apps": " of patterns, e.g. apps: ['shop-*']", "pipelines": " of patterns, e.g. pipelines: ['shop-*']",
+                "teams": " of team names, e.g. teams: [acme]"}.get(option, "")
+
+    def _did_you_mean(self, unknown):
+        hints = []
+        for name in unknown:
+            close = [o for o in ("apps", "pipelines", "teams") if o.rstrip("s") == str(name).rstrip("s")]
+            if close:
+                hints.append(close[0])
+        return " (did you mean %s?)" % ", ".join(hints) if hints else ""
+
+    def _invalid(self, path, why):
+        return self._unreadable(AnsibleError("heroku inventory: %s: %s" % (path, why)))
 
     def _discover(self):
         if not HAS_REQUESTS:

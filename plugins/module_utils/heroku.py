@@ -25,6 +25,17 @@ LOW_WATER = 20
 class HerokuError(ApiError):
     """An error answered by the Heroku API (``id`` such as ``not_found``, ``rate_limit``, and ``message``)."""
 
+    def unit_message(self, kind, name):
+        """The message of a unit that could not be read: what failed, and what to do about it."""
+        message = self.in_context("Could not read Heroku %s %s" % (kind, name))
+        if self.status == 403:
+            message += ("; the Heroku API key's user lacks a permission on %s %s (reading config vars needs the deploy "
+                        "permission on each app): grant it, or use the key of the owner or a team admin" % (kind, name))
+        elif self.status == 404 and self.route in ("/apps/{app}", "/pipelines/{pipeline}"):
+            message += ("; %s %s no longer exists on Heroku (deleted or renamed since the inventory was read): "
+                        "re-read the inventory, or leave the unit out with --limit '!%s'" % (kind, name, name))
+        return message
+
 
 class HerokuClient(ApiClient):
     error_class = HerokuError

@@ -92,6 +92,24 @@ class NorthflankModule(object):
         return dict(timeout=self.params["wait_timeout"], first=self.params["poll_interval"],
                     interval=6 * self.params["poll_interval"])
 
+    # What to do about an error Northflank answered, by status: the API's own words name the field or the resource.
+    ADVICE = {
+        400: "Northflank refused the value named above: change the option (or herokumigrate_* variable) that sets it, "
+             "then re-run",
+        402: "Northflank refused for billing: the team's plan or quota does not allow it; raise the quota or choose a "
+             "smaller plan, then re-run",
+        403: "the API token's role may not %(doing)s %(kind)ss: give the token a role with that permission on the "
+             "project, then re-run",
+        409: "another resource already holds this name: rename or delete it on Northflank (or override the name), "
+             "then re-run",
+        429: "Northflank's rate limit is spent: re-run later; what was created is kept and the re-run goes on from there",
+    }
+
+    def advice(self, exc):
+        text = self.ADVICE.get(getattr(exc, "status", None))
+        doing = {"managing": "create or change", "reading": "read"}.get(self.doing, self.doing)
+        return "; " + text % dict(doing=doing, kind=self.kind) if text else ""
+
     def run(self):
         error = self.validate()
         if error:
@@ -99,6 +117,7 @@ class NorthflankModule(object):
         try:
             result = self._run()
         except NorthflankError as exc:
-            self.fail(exc.in_context("Northflank API error while %s %s" % (self.doing, self.kind)), exc)
+            context = "Northflank API error while %s %s" % (self.doing, self.kind)
+            self.fail(exc.in_context(context) + self.advice(exc), exc)
         result["api_requests"] = self.client.counts
         self.module.exit_json(**result)

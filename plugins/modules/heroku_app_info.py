@@ -158,7 +158,7 @@ def main():
     try:
         info = discovery.app_info(module.params["app"])
     except HerokuError as exc:
-        module.fail_json(msg=exc.in_context("Could not read Heroku app %s" % module.params["app"]),
+        module.fail_json(msg=exc.unit_message("app", module.params["app"]),
                          failure=exc.to_dict(), api_requests=request_counts(discovery))
     if not module.params["config_var_values"]:
         info["config_vars"] = {}

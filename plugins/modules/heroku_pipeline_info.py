@@ -93,7 +93,7 @@ def main():
     try:
         info = discovery.pipeline_info(module.params["pipeline"])
     except HerokuError as exc:
-        module.fail_json(msg=exc.in_context("Could not read Heroku pipeline %s" % module.params["pipeline"]),
+        module.fail_json(msg=exc.unit_message("pipeline", module.params["pipeline"]),
                          failure=exc.to_dict(), api_requests=request_counts(discovery))
     if not module.params["config_var_values"]:
         for app in info["apps"]:

@@ -363,6 +363,8 @@ class Addon(NorthflankResource):
                 errors.append("%s cannot decrease from %s to %s" % (key, have, wanted))
         if errors:
             return ("cannot update addon %r: %s (Northflank can only increase storage and replicas; "
+                    "set them to at least what the addon has (herokumigrate_addon_settings with the herokumigrate "
+                    "roles), or "
                     "create a new addon and move the data to shrink it)" % (body["name"], "; ".join(errors)))
         if "version" in changes:
             self.upgrade_to = self.offered_upgrade(body["version"])

@@ -495,9 +495,9 @@ def test_other_app_shapes(runs):
 
 def test_missing_app_fails_with_the_api_message(runs):
     missing = runs("account").missing_app  # failed, as the target's failed_when checked
-    assert (
-        missing["msg"] == "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app})"
-    )
+    assert missing["msg"] == ("Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app}); "
+                              "app no-such-app no longer exists on Heroku (deleted or renamed since the inventory was read): "
+                              "re-read the inventory, or leave the unit out with --limit '!no-such-app'")
     assert missing["failure"]["id"] == "not_found" and missing["api_requests"] == {"GET /apps/{app}": 1}
 
 
