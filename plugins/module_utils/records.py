@@ -192,14 +192,19 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
     """
     migration = (info or {}).get("migration") or {}
     scenario, kind, name = migration.get("scenario"), unit.get("kind"), unit.get("name")
+    # A record is named by its inventory host (``unit``), unique even where an app has the name of a pipeline, and
+    # keeps the Heroku name (``heroku_name``).
     if failure:
-        return failure_record(host, kind, mode, failure_message(failure), scenario)
-    if scenario == "unsupported":
-        if strict:
-            return failure_record(host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario)
-        return dict(unsupported_record(name, kind, mode, migration.get("reason")), unit=host)
-    if not plan:
-        return failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name, scenario)
-    # The unit is named by its inventory host, unique even where an app has the name of a pipeline.
-    record = dict(unit_record(plan, results or {}, mode), unit=host)
-    return verify_record(record, runtime or {}) if mode == "verify" else record
+        record = failure_record(host, kind, mode, failure_message(failure), scenario)
+    elif scenario == "unsupported" and strict:
+        record = failure_record(host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario)
+    elif scenario == "unsupported":
+        record = unsupported_record(name, kind, mode, migration.get("reason"))
+    elif not plan:
+        record = failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name,
+                                scenario)
+    else:
+        record = unit_record(plan, results or {}, mode)
+        if mode == "verify":
+            record = verify_record(record, runtime or {})
+    return dict(record, unit=host, heroku_name=name)
