@@ -155,7 +155,8 @@ notes:
     O(dockerfile), O(plan), O(build_plan), O(instances), O(start), O(ports), O(health_checks), O(build_arguments),
     O(runtime_variables) and O(remove_runtime_variables). V(build) takes O(vcs), O(buildpack) or O(dockerfile),
     O(build_rules), O(build_plan) and O(build_arguments). V(deployment) takes O(deploy_from), O(plan), O(instances),
-    O(start), O(ports), O(health_checks), O(runtime_variables) and O(remove_runtime_variables). Options that do not apply are refused before any request is sent.
+    O(start), O(ports), O(health_checks), O(runtime_variables) and O(remove_runtime_variables). Options that do not
+    apply are refused before any request is sent.
   - Creating a build service does not start a build. A deployment service that follows V(latest) starts once a build of
     its branch exists.
   - Variables inherited from secret groups are managed with M(herokumigrate.northflank.northflank_secret_group).
