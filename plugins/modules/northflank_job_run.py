@@ -11,14 +11,14 @@ short_description: Run a Northflank job once per key (a release phase at a cut-o
 version_added: 1.1.0
 description:
   - Starts one run of an existing job (C(POST /projects/{project}/jobs/{job}/runs)) for a given O(key), and with
-    O(wait) waits for it and fails when it fails. A re-run of the task with the same O(key) never starts another run:
+    O(wait) waits for it and fails when it fails. A re-run of the task with the same O(key) never starts another run;
     it finds the run of that key and reports it (or waits for it when it is still running).
   - Northflank gives a run no name of the caller's choosing, so the key is kept on the job as a tag,
     C(run-once-<key>-<milliseconds>), written before the run is started. The number is the start time of the newest
-    run the job had then (0 if none): the run of the key is the first one started after it. A task interrupted after
+    run the job had then (0 if none); the run of the key is the first one started after it. A task interrupted after
     the tag was written and before the run was started starts it on the next try; one interrupted after the run was
     started finds that run. Timestamps compared are Northflank's own, never the controller's clock.
-  - A failed run is final for its key: every re-run reports the same failure without running the job again. To run
+  - A failed run is final for its key; every re-run reports the same failure without running the job again. To run
     it again (after fixing the cause), use another O(key).
   - A task that sets the job's O(herokumigrate.northflank.northflank_job#module:tags) sends the whole list and drops
     these tags; the roles of this collection do not set job tags.
@@ -230,9 +230,9 @@ class JobRun(NorthflankModule):
                 % (run.get("status"), run.get("failed"), 1 + (run.get("backoffLimit") or 0), run.get("backoffLimit")))
 
     def failed(self, run):
+        name = run.get("runName") or run.get("id")
         self.fail("job run %s of job %s for key %s failed: %s; a re-run with this key reports the same failure, use "
-                  "another key to run the job again" % (run.get("runName") or run.get("id"), self.params["job"],
-                                                         self.params["key"], self.words(run)),
+                  "another key to run the job again" % (name, self.params["job"], self.params["key"], self.words(run)),
                   job_run=dict(id=run.get("id"), runName=run.get("runName"), status=run.get("status")))
 
 

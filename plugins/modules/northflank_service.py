@@ -139,7 +139,7 @@ options:
       - Names of runtime variables the service must not have; its other runtime variables are kept (with
         O(runtime_variables) given, the names are removed from it too). Names only, no values. Combined and deployment
         services.
-      - The switch of a cut-over for an app without a secret group: the service drops the copied Heroku connection
+      - The switch of a cut-over for an app without a secret group; the service drops the copied Heroku connection
         strings, and a secret group restricted to it links the new addons under the same names
         (O(herokumigrate.northflank.northflank_secret_group#module:addon_links)); a service's runtime variables
         cannot link addons themselves.

@@ -144,4 +144,3 @@ class SecretGroups:
         record["spec"]["addonDependencies"] = deps
         record["updatedAt"] = now_iso()
         return self.ok({"keys": self.secret_link_keys(record, addon_id)})
-

@@ -188,4 +188,3 @@ class Services:
             record["spec"] = merge(record["spec"], {"deployment": {"instances": body["instances"]}})
         self.roll_out(record, "SCALING")
         return self.ok({})
-
