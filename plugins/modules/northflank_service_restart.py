@@ -105,6 +105,30 @@ def rollout(service):
     return ((service or {}).get("status") or {}).get("deployment") or {}
 
 
+class Rollout(object):
+    """The rollout a restart started. Right after the POST a read may still show the previous, completed rollout:
+    it counts only once its status or its transition time has moved."""
+
+    def __init__(self, transition):
+        self.transition, self.moved = transition, False
+
+    def seen(self, service):
+        state = rollout(service)
+        moved = state.get("status") not in ENDED or state.get("lastTransitionTime") != self.transition
+        self.moved = self.moved or moved
+        return state
+
+    def settled(self, service):
+        completed = self.seen(service).get("status") == "COMPLETED"
+        return completed and self.moved
+
+    def failed(self, service):
+        state = self.seen(service)
+        if self.moved and state.get("status") == "FAILED":
+            return "rollout FAILED (%s)" % (state.get("reason") or "no reason given")
+        return None
+
+
 class ServiceRestart(NorthflankModule):
     kind = "service"
     doing = "restarting"
@@ -136,26 +160,11 @@ class ServiceRestart(NorthflankModule):
         deadline = time.time() + params["wait_timeout"]
         done = []
         for sid, transition in before.items():
-            seen = {"moved": False}
-
-            def settled(service, transition=transition, seen=seen):
-                state = rollout(service)
-                # Right after the POST a read may still show the previous, completed rollout: wait for a change.
-                seen["moved"] = seen["moved"] or state.get("status") not in ENDED \
-                    or state.get("lastTransitionTime") != transition
-                return seen["moved"] and state.get("status") == "COMPLETED"
-
-            def failed(service, seen=seen):
-                state = rollout(service)
-                if seen["moved"] and state.get("status") == "FAILED":
-                    return "rollout FAILED (%s)" % (state.get("reason") or "no reason given")
-                return None
-
+            watch = Rollout(transition)
             service = self.poll(lambda sid=sid: self.client.get(SERVICE, project=params["project"], service=sid),
-                                settled, failed, what="%s after the restart" % sid,
+                                watch.settled, watch.failed, what="%s after the restart" % sid,
                                 timeout=max(1, deadline - time.time()), first=params["poll_interval"],
-                                interval=6 * params["poll_interval"],
-                                describe=lambda s: rollout(s).get("status"))
+                                interval=6 * params["poll_interval"], describe=lambda s: rollout(s).get("status"))
             done.append(dict(id=sid, status=rollout(service).get("status")))
         return dict(changed=True, services=done)
 
