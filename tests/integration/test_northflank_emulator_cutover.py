@@ -207,3 +207,14 @@ def test_two_links_cannot_share_an_alias(group):
     resp = group.call("POST", f"{GROUP}/addons/acme-web-db2", {"keys": LINK["keys"]})
     assert resp.status_code == 409 and "an alias of addon 'acme-web-db'" in resp.json()["error"]["message"]
     assert group.data("GET", f"{GROUP}/addons/acme-web-db2")["linked"] is False
+
+
+def test_an_outcome_holds_for_count_runs_then_the_default_returns(release):
+    knob = {"project": "acme-web", "job": "acme-web-release", "outcome": "FAILED", "count": 2}
+    release.call("POST", "/_admin/next-outcome", knob)
+    statuses = []
+    for _run in range(3):
+        run = release.data("POST", f"{JOB}/runs", {})
+        statuses.append(run_until_concluded(release, run["id"])[-1][0])
+    assert statuses == ["FAILED", "FAILED", "SUCCESS"]
+    assert release.call("GET", "/_admin/next-outcome").json()["outcomes"] == {}
