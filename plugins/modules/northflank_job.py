@@ -82,6 +82,8 @@ options:
         run on the next try).
       - A re-run that changes nothing does not start another run; use O(force_run) for that, for example after a new
         build.
+      - For a run that must happen exactly once, whatever changed (the release phase of a cut-over), use
+        M(herokumigrate.northflank.northflank_job_run) with a key.
     type: bool
     default: false
   force_run:
@@ -109,6 +111,7 @@ notes:
     be compared (M(herokumigrate.northflank.northflank_secret_group)).
 seealso:
   - module: herokumigrate.northflank.northflank_job_info
+  - module: herokumigrate.northflank.northflank_job_run
   - module: herokumigrate.northflank.northflank_service
 """
 

@@ -134,6 +134,17 @@ options:
       success_threshold:
         description: Successful checks in a row that make it healthy again.
         type: int
+  remove_runtime_variables:
+    description:
+      - Names of runtime variables the service must not have; its other runtime variables are kept (with
+        O(runtime_variables) given, the names are removed from it too). Names only, no values. Combined and deployment
+        services.
+      - The switch of a cut-over for an app without a secret group; the service drops the copied Heroku connection
+        strings, and a secret group restricted to it links the new addons under the same names
+        (O(herokumigrate.northflank.northflank_secret_group#module:addon_links)); a service's runtime variables
+        cannot link addons themselves.
+    type: list
+    elements: str
   delete_child_objects:
     description:
       - With O(state=absent), also delete the objects that belong to the service (such as its volumes).
@@ -141,10 +152,11 @@ options:
     default: false
 notes:
   - Which options apply depends on O(type). V(combined) takes O(vcs) (with O(vcs.branch)), O(buildpack) or
-    O(dockerfile), O(plan), O(build_plan), O(instances), O(start), O(ports), O(health_checks), O(build_arguments) and
-    O(runtime_variables). V(build) takes O(vcs), O(buildpack) or O(dockerfile), O(build_rules), O(build_plan) and
-    O(build_arguments). V(deployment) takes O(deploy_from), O(plan), O(instances), O(start), O(ports), O(health_checks)
-    and O(runtime_variables). Options that do not apply are refused before any request is sent.
+    O(dockerfile), O(plan), O(build_plan), O(instances), O(start), O(ports), O(health_checks), O(build_arguments),
+    O(runtime_variables) and O(remove_runtime_variables). V(build) takes O(vcs), O(buildpack) or O(dockerfile),
+    O(build_rules), O(build_plan) and O(build_arguments). V(deployment) takes O(deploy_from), O(plan), O(instances),
+    O(start), O(ports), O(health_checks), O(runtime_variables) and O(remove_runtime_variables). Options that do not
+    apply are refused before any request is sent.
   - Creating a build service does not start a build. A deployment service that follows V(latest) starts once a build of
     its branch exists.
   - Variables inherited from secret groups are managed with M(herokumigrate.northflank.northflank_secret_group).
@@ -286,9 +298,10 @@ UPDATE = SERVICES + "/{type}/{service}"
 # Options that apply to each kind of service (the others are refused).
 APPLIES = {
     "combined": {"vcs", "buildpack", "dockerfile", "plan", "build_plan", "instances", "start", "ports", "health_checks",
-                 "build_arguments", "runtime_variables"},
+                 "build_arguments", "runtime_variables", "remove_runtime_variables"},
     "build": {"vcs", "buildpack", "dockerfile", "build_rules", "build_plan", "build_arguments"},
-    "deployment": {"deploy_from", "plan", "instances", "start", "ports", "health_checks", "runtime_variables"},
+    "deployment": {"deploy_from", "plan", "instances", "start", "ports", "health_checks", "runtime_variables",
+                   "remove_runtime_variables"},
 }
 KIND_OPTIONS = set().union(*APPLIES.values())
 INTERNAL_KEYS = ("id", "branch", "buildSHA", "buildId")
@@ -306,6 +319,7 @@ class Service(NorthflankResource):
     def __init__(self, module):
         super(Service, self).__init__(module)
         self.exists = False
+        self.current = None
 
     @property
     def service_type(self):
@@ -345,6 +359,7 @@ class Service(NorthflankResource):
             self.fail("a %s service with the ID %r already exists in project %r and a service cannot change kind: "
                       "delete it first, or give this %s service another name" % (found + (self.service_type,)))
         self.exists = current is not None
+        self.current = current
         return current
 
     def desired(self):
@@ -377,8 +392,20 @@ class Service(NorthflankResource):
                 body["deployment"] = deployment
             body["ports"] = workload.ports_body(params["ports"])
             body["healthChecks"] = workload.health_checks_body(params["health_checks"])
-            body["runtimeEnvironment"] = workload.string_map(params["runtime_variables"])
+            body["runtimeEnvironment"] = self.runtime_environment()
         return body
+
+    def runtime_environment(self):
+        """O(runtime_variables), or the service's own when only O(remove_runtime_variables) is given, without the
+        removed names."""
+        params = self.params
+        env = workload.string_map(params["runtime_variables"])
+        removed = params["remove_runtime_variables"]
+        if not removed:
+            return env
+        if env is None:
+            env = dict((self.current or {}).get("runtimeEnvironment") or {})
+        return dict((k, v) for k, v in env.items() if k not in removed)
 
     def view(self, current):
         view = dict(current)
@@ -467,7 +494,8 @@ def argument_spec():
                                                 timeout_seconds=dict(type="int", default=5),
                                                 failure_threshold=dict(type="int", default=3),
                                                 success_threshold=dict(type="int"), )),
-                delete_child_objects=dict(type="bool", default=False), )
+                delete_child_objects=dict(type="bool", default=False),
+                remove_runtime_variables=dict(type="list", elements="str", no_log=False), )
     return Service.spec(**spec)
 
 

@@ -141,7 +141,7 @@ def test_contract_violation_is_rejected_naming_the_field_and_logged(
 
 def test_an_sdk_route_the_emulator_does_not_serve_is_a_501_not_a_404(api):
     project(api)
-    resp = api.call("POST", "/v1/projects/acme-web/services/web/restart")
+    resp = api.call("GET", "/v1/projects/acme-web/services/web/containers")
     assert resp.status_code == 501 and "does not implement" in resp.json()["error"]["message"]
 
 

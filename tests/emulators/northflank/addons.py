@@ -28,7 +28,10 @@ class Addons:
                 ("GET", f"{addon}/backups", self.list_backups), ("POST", f"{addon}/backups", self.backup_addon),
                 ("GET", f"{addon}/backups/{{backupId}}", self.get_backup), ("POST", f"{addon}/import", self.import_backup),
                 ("POST", f"{addon}/backups/{{backupId}}/restore", self.restore_backup),
-                ("GET", f"{addon}/backups/{{backupId}}/restores", self.list_backup_restores), ("GET", f"{addon}/restores", self.list_addon_restores)]
+                ("GET", f"{addon}/backups/{{backupId}}/restores", self.list_backup_restores),
+                ("GET", f"{addon}/restores", self.list_addon_restores), ("POST", f"{addon}/restart", self.restart_addon),
+                ("POST", f"{addon}/pause", self.pause_addon),
+                ("POST", f"{addon}/resume", self.resume_addon)]
 
     def check_addon(self, body: dict, existing: Optional[dict]) -> None:
         """Type, version, storage and replicas passed the catalogue check (``catalogue.check_catalogue``); what is left
@@ -237,3 +240,31 @@ class Addons:
 
     def list_addon_restores(self, req: Request) -> Response:
         return self.page(req, self.restore_views(req, None), "restores")
+
+    # -- restart, pause, resume -----------------------------------------------------------------------------
+    def settle_addon(self, record: dict, steps: tuple) -> None:
+        record.update(status=steps[0], next=list(steps[1:]), updatedAt=now_iso())
+        record.pop("concludedAt", None)
+
+    def restart_addon(self, req: Request) -> Response:
+        """restart-addon: back to ``running`` through ``postDeployment`` (the status of the addon's last
+        provisioning step; the reference names no restart status). A paused addon answers 409."""
+        record = self.addon(req)
+        if record["status"] == "paused":
+            raise HttpError(409, f"The addon {record['id']!r} could not be restarted as it is paused")
+        self.settle_addon(record, ("postDeployment", "running"))
+        return self.ok({})
+
+    def pause_addon(self, req: Request) -> Response:
+        record = self.addon(req)
+        if record["status"] == "paused":
+            raise HttpError(409, f"The addon {record['id']!r} could not be paused as it is already paused")
+        self.settle_addon(record, ("paused",))
+        return self.ok({})
+
+    def resume_addon(self, req: Request) -> Response:
+        record = self.addon(req)
+        if record["status"] != "paused":
+            raise HttpError(409, f"The addon {record['id']!r} could not be resumed as it is not paused")
+        self.settle_addon(record, ("postDeployment", "running"))
+        return self.ok({})

@@ -33,7 +33,7 @@ BUILD_STEPS = ("QUEUED", "BUILDING", "SUCCESS")
 ROLLOUT_STEPS = ("PENDING", "IN_PROGRESS", "COMPLETED")
 ADDON_CHANGE_STEPS = ("scaling", "running")
 BACKUP_STEPS = ("in-progress", "completed")
-JOB_RUN_STEPS = ("RUNNING", "SUCCESS")
+JOB_RUN_STEPS = ("RUNNING", "SUCCESS")  # or RUNNING -> FAILED (POST /_admin/next-outcome)
 
 # Dict[str, Any] maps that PATCH replaces as a whole (anything else nested is merged), and variants that exclude each other.
 OPAQUE_MAPS = frozenset(("runtimeEnvironment", "runtimeFiles", "buildArguments", "buildFiles", "dockerSecretMounts", "variables", "files",
@@ -222,6 +222,8 @@ class Core(_server.Emulator):
         return Response(err.status, {"error": error})
 
     def admin(self, req: Request) -> Optional[Response]:
+        if req.path == "/_admin/next-outcome":
+            return self.admin_outcome(req)
         if req.path != "/_admin/rate-limit":
             return None
         if req.method == "POST":
@@ -229,6 +231,39 @@ class Core(_server.Emulator):
             self.rate.update(budget=int(body.get("budget", self.rate["budget"])),
                              window=float(body.get("window_seconds", self.rate["window"])), start=None, used=0)
         return Response(200, {"budget": self.rate["budget"], "window_seconds": self.rate["window"], "used": self.rate["used"]})
+
+    def admin_outcome(self, req: Request) -> Response:
+        """``POST /_admin/next-outcome {"project", "job" | "service", "outcome": "FAILED" | "SUCCESS", "count"?}``:
+        the next ``count`` (default 1) runs of the job, or rollouts of the service (restart, pause, resume), end so;
+        ``GET`` lists what is pending. Kept in the state, so that ``PUT /_admin/state {}`` clears it."""
+        outcomes = self.state.setdefault("outcomes", {})
+        if req.method == "POST":
+            body = req.json() or {}
+            kind = "job" if "job" in body else "service"
+            outcome = body.get("outcome", "FAILED")
+            if outcome not in ("FAILED", "SUCCESS") or not body.get("project") or not body.get(kind):
+                expected = 'expected {"project", "job" or "service", "outcome": FAILED or SUCCESS}'
+                return Response(400, {"error": expected})
+            outcomes[f"{kind}:{body['project']}/{body[kind]}"] = [outcome] * int(body.get("count", 1))
+            self.save()
+        return Response(200, {"outcomes": outcomes})
+
+    def take_outcome(self, kind: str, record: dict) -> Optional[str]:
+        """The outcome a test set for this run or rollout (``admin_outcome``), consumed; None for the default."""
+        key = next((k for k in self.state.get("outcomes", {})
+                    if k.startswith(f"{kind}:") and k.endswith(f"/{record['id']}")
+                    and self.owns(k[len(kind) + 1:].split("/")[0], kind, record)), None)
+        if key is None:
+            return None
+        queue = self.state["outcomes"][key]
+        outcome = queue.pop(0)
+        if not queue:
+            del self.state["outcomes"][key]
+        return outcome
+
+    def owns(self, pid: str, kind: str, record: dict) -> bool:
+        store = self.jobs if kind == "job" else self.services
+        return store.find(pid, record["id"]) is record
 
     # -- contract -------------------------------------------------------------------------------------------
     def validate(self, req: Request) -> nf_contract.Route:

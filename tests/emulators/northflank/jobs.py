@@ -76,19 +76,33 @@ class Jobs:
         return self.ok({})
 
     def start_job_run(self, req: Request) -> Response:
-        record = self.job(req)
+        """StartJobRunRequest (typed by the SDK) overrides, for this run only, the job's runtime variables, plan and
+        source; what the types leave open is checked here: variable values are strings, an internal source is a build
+        service of the project. The run ends SUCCESS, or FAILED when a test asked for it
+        (``POST /_admin/next-outcome``)."""
+        pid, record = req.params["projectId"], self.job(req)
+        body = req.data or {}
+        for key in ("runtimeEnvironment", "runtimeFiles"):
+            kinds = (str, dict) if key == "runtimeFiles" else str
+            wrong = sorted(k for k, v in (body.get(key) or {}).items() if not isinstance(v, kinds))
+            if wrong:
+                raise self.contract_violation(f"POST /jobs/{{jobId}}/runs: {key} values must be strings: {wrong}")
+        self.check_build_source(pid, body.get("deployment", {}))
+        steps = JOB_RUN_STEPS if self.take_outcome("job", record) != "FAILED" else (JOB_RUN_STEPS[0], "FAILED")
         run_id = self.next_id("run")
-        run = self.new_record(run_id, req.data or {}, JOB_RUN_STEPS, runName=f"{record['id']}-{run_id.rsplit('-', 1)[1]}",
+        run = self.new_record(run_id, body, steps, runName=f"{record['id']}-{run_id.rsplit('-', 1)[1]}",
                               backoffLimit=record["spec"].get("settings", {}).get("backoffLimit", 0))
-        self.job_runs.add(f"{req.params['projectId']}/{record['id']}", run)
+        self.job_runs.add(f"{pid}/{record['id']}", run)
         return self.ok({"id": run_id, "runName": run["runName"]})
 
     def job_run_view(self, run: dict) -> dict:
-        """GetJobRunResponse."""
+        """GetJobRunResponse. A failed run failed every attempt: 1 + ``backoffLimit``."""
         self.advance(run)
-        done, success = not run["next"], run["status"] == "SUCCESS"
-        return {"id": run["id"], "runName": run["runName"], "status": run["status"], "concluded": done, "startedAt": run["createdAt"],
-                "concludedAt": run.get("concludedAt", ""), "active": 0 if done else 1, "succeeded": int(success), "failed": 0,
+        done = not run["next"]
+        attempts = 1 + run["backoffLimit"]
+        return {"id": run["id"], "runName": run["runName"], "status": run["status"], "concluded": done,
+                "startedAt": run["createdAt"], "concludedAt": run.get("concludedAt", ""), "active": 0 if done else 1,
+                "succeeded": int(run["status"] == "SUCCESS"), "failed": attempts if run["status"] == "FAILED" else 0,
                 "completions": 1, "backoffLimit": run["backoffLimit"]}
 
     def list_job_runs(self, req: Request) -> Response:

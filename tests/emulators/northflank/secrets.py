@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 from tests.emulators._server import HttpError, Request, Response
 from tests.emulators.northflank.catalogue import ADDON_TYPES
-from tests.emulators.northflank.core import P, now_iso, pick
+from tests.emulators.northflank.core import P, merge, now_iso, pick
 
 
 class SecretGroups:
@@ -28,7 +28,22 @@ class SecretGroups:
         def check(body: dict, existing: Optional[dict]) -> None:
             for dep in body.get("addonDependencies", []):
                 self.check_link_keys(pid, dep["addonId"], dep["keys"])
+            self.check_aliases(body)
         return check
+
+    @staticmethod
+    def check_aliases(spec: dict) -> None:
+        """Northflank's reference does not say what happens when a linked key's alias is also a variable of the group
+        (or an alias of another link): the emulator refuses it (409), so that a switch from a copied connection string
+        to an addon link must drop the variable in the same write (docs/emulators.md, "Addon links")."""
+        taken = {name: "the group's own variable" for name in (spec.get("secrets") or {}).get("variables") or {}}
+        for dep in spec.get("addonDependencies") or []:
+            for key in dep.get("keys") or []:
+                for alias in key.get("aliases") or []:
+                    if alias in taken:
+                        raise HttpError(409, f"Alias {alias!r} of key {key['keyName']} of addon {dep['addonId']!r} "
+                                             f"collides with {taken[alias]} of the same name")
+                    taken[alias] = f"an alias of addon {dep['addonId']!r}"
 
     def check_link_keys(self, pid: str, addon_id: str, keys: list) -> dict:
         addon = self.addons.find(pid, addon_id)
@@ -99,7 +114,7 @@ class SecretGroups:
 
     def patch_secret(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.secret(req)
-        self.check_secret(pid)(req.data, record)
+        self.check_secret(pid)(merge(record["spec"], req.data), record)
         self.patch(record, req.data)
         # PATCH answers the group; POST /secrets/{id} answers {} (docs/emulators.md, "PATCH")
         return self.ok(self.secret_create_view(record) if req.method == "PATCH" else {})
@@ -124,6 +139,8 @@ class SecretGroups:
         pid, record, addon_id = req.params["projectId"], self.secret(req), req.params["addonId"]
         self.check_link_keys(pid, addon_id, req.data["keys"])
         deps = [d for d in record["spec"].get("addonDependencies", []) if d["addonId"] != addon_id]
-        record["spec"]["addonDependencies"] = deps + [{"addonId": addon_id, "keys": req.data["keys"]}]
+        deps.append({"addonId": addon_id, "keys": req.data["keys"]})
+        self.check_aliases({**record["spec"], "addonDependencies": deps})
+        record["spec"]["addonDependencies"] = deps
         record["updatedAt"] = now_iso()
         return self.ok({"keys": self.secret_link_keys(record, addon_id)})

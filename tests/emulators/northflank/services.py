@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Callable, Optional
 
 from tests.emulators._server import HttpError, Request, Response
-from tests.emulators.northflank.core import BUILD_STEPS, P, ROLLOUT_STEPS, SERVICE_KINDS, pick
+from tests.emulators.northflank.core import BUILD_STEPS, P, ROLLOUT_STEPS, SERVICE_KINDS, merge, now_iso, pick
 
 
 class Services:
@@ -24,12 +24,14 @@ class Services:
                 *[(m, f"{P}/services/{kind}", self.save_service) for kind in SERVICE_KINDS for m in ("POST", "PUT")],
                 *[("PATCH", f"{P}/services/{kind}/{{serviceId}}", self.patch_service) for kind in SERVICE_KINDS],
                 ("POST", f"{svc}/build", self.start_build), ("GET", f"{svc}/build", self.list_builds),
-                ("GET", f"{svc}/build/{{buildId}}", self.get_build)]
+                ("GET", f"{svc}/build/{{buildId}}", self.get_build), ("POST", f"{svc}/restart", self.restart_service),
+                ("POST", f"{svc}/pause", self.pause_service), ("POST", f"{svc}/resume", self.resume_service)]
 
     def service_status(self, pid: str, record: dict) -> dict:
         status = {}
         if record["serviceType"] != "build":
-            status["deployment"] = {"status": record["status"], "reason": "DEPLOYING", "lastTransitionTime": record["updatedAt"]}
+            status["deployment"] = {"status": record["status"], "reason": record.get("reason", "DEPLOYING"),
+                                    "lastTransitionTime": record["updatedAt"]}
         builds = self.builds.all(f"{pid}/{record['id']}")
         if builds:
             status["build"] = {"status": builds[-1]["status"], "lastTransitionTime": builds[-1]["updatedAt"]}
@@ -140,3 +142,49 @@ class Services:
     def get_build(self, req: Request) -> Response:
         parent = f"{req.params['projectId']}/{self.service(req)['id']}"
         return self.ok(self.build_view(self.advance(self.builds.get(parent, req.params["buildId"]))))
+
+    # -- restart, pause, resume (the deprecated POST .../scale is refused: PATCH deployment.instances instead) --
+    def running_service(self, req: Request, action: str) -> dict:
+        record = self.service(req)
+        if record["serviceType"] == "build":
+            raise HttpError(400, f"Service {record['id']!r} is a build service and cannot be {action}")
+        return record
+
+    def roll_out(self, record: dict, reason: str = "DEPLOYING") -> None:
+        """A new rollout: PENDING -> IN_PROGRESS -> COMPLETED, or FAILED when a test asked for it
+        (``POST /_admin/next-outcome``)."""
+        steps = list(ROLLOUT_STEPS)
+        if self.take_outcome("service", record) == "FAILED":
+            steps[-1] = "FAILED"
+        record.update(status=steps[0], next=steps[1:], reason=reason, updatedAt=now_iso())
+        record.pop("concludedAt", None)
+
+    def restart_service(self, req: Request) -> Response:
+        """restart-service: the containers are replaced with the same spec, so they read the runtime variables (and the
+        secret groups they inherit) again. A paused service has none to restart (409, the emulator's choice)."""
+        record = self.running_service(req, "restarted")
+        if record.get("paused"):
+            raise HttpError(409, "The service could not be restarted as it is paused")
+        record["restarts"] = record.get("restarts", 0) + 1
+        self.roll_out(record)
+        return self.ok({})
+
+    def pause_service(self, req: Request) -> Response:
+        record = self.running_service(req, "paused")
+        if record.get("paused"):
+            raise HttpError(409, "The service could not be paused as it is already paused")
+        record["paused"] = True
+        self.roll_out(record, "SCALING")
+        return self.ok({})
+
+    def resume_service(self, req: Request) -> Response:
+        """ResumeServiceRequest: ``instances`` replaces the service's count; 409 when not paused (documented)."""
+        record = self.running_service(req, "resumed")
+        if not record.get("paused"):
+            raise HttpError(409, "The service could not be resumed as it is not paused")
+        body = req.data or {}
+        record["paused"] = False
+        if "instances" in body:
+            record["spec"] = merge(record["spec"], {"deployment": {"instances": body["instances"]}})
+        self.roll_out(record, "SCALING")
+        return self.ok({})
