@@ -74,7 +74,7 @@ def unit_record(plan, results, mode):
                 project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
                 changed=sum(1 for r in resources if r["action"] not in UNCHANGED),
                 skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
-                tables_version=plan.get("tables_version"))
+                tables_version=plan.get("tables_version"), heroku=plan.get("heroku") or [])
 
 
 # -- verification of a migrated unit -------------------------------------------------------------------
@@ -202,3 +202,18 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
         return failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name, scenario)
     record = unit_record(plan, results or {}, mode)
     return verify_record(record, runtime or {}) if mode == "verify" else record
+
+
+def report_summary(record):
+    """A unit's record in short, for ``set_stats`` (AWX job artifacts, workflow nodes): status, counts and what is left to
+    do. Names and reasons only, as in the record: never a value."""
+    actions = {}
+    for resource in record.get("resources") or []:
+        actions[resource["action"]] = actions.get(resource["action"], 0) + 1
+    todo = list(record.get("todo") or []) + ["publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value"))
+                                              for d in record.get("dns_records") or []]
+    return dict(unit=record.get("unit"), scenario=record.get("scenario"), status=record.get("status"), project=record.get("project"),
+                resources=len(record.get("resources") or []), changed=record.get("changed", 0), actions=actions,
+                skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []), todo=todo,
+                reasons=list(record.get("reasons") or []) + [s.get("why") for s in record.get("skipped") or []
+                                                              if record.get("status") in ("failed", "unsupported")])
