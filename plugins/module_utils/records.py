@@ -210,10 +210,11 @@ def report_summary(record):
     actions = {}
     for resource in record.get("resources") or []:
         actions[resource["action"]] = actions.get(resource["action"], 0) + 1
-    todo = list(record.get("todo") or []) + ["publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value"))
-                                              for d in record.get("dns_records") or []]
+    dns = ["publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value")) for d in record.get("dns_records") or []]
+    reasons = list(record.get("reasons") or [])
+    if record.get("status") in ("failed", "unsupported"):
+        reasons += [s.get("why") for s in record.get("skipped") or []]
     return dict(unit=record.get("unit"), scenario=record.get("scenario"), status=record.get("status"), project=record.get("project"),
                 resources=len(record.get("resources") or []), changed=record.get("changed", 0), actions=actions,
-                skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []), todo=todo,
-                reasons=list(record.get("reasons") or []) + [s.get("why") for s in record.get("skipped") or []
-                                                              if record.get("status") in ("failed", "unsupported")])
+                skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []),
+                todo=list(record.get("todo") or []) + dns, reasons=reasons)
