@@ -12,15 +12,18 @@ build/demo/verify/ (the verification) and build/demo/northflank-state.json (the 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import ROOT, EmulatorProcess, run_playbook  # noqa: E402
+from tests.helpers import COLLECTIONS, ROOT, EmulatorProcess, ensure_collection_link  # noqa: E402
 
 OUT = ROOT / "build" / "demo"
 FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "demo.yml"
@@ -38,11 +41,46 @@ def recap(stdout: str) -> dict:
 
 
 def playbook(name: str, env: dict, report_dir: Path):
+    """Run one playbook, printing its output as it comes (a long wait shows as ASYNC POLL lines), then its recap."""
     started = time.monotonic()
-    result = run_playbook(f"playbooks/{name}.yml", env, "-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report_dir}")
-    print(result.stdout.split("PLAY RECAP", 1)[-1].strip())
+    lines = []
+    with stream_playbook(f"playbooks/{name}.yml", env, "-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report_dir}") as proc:
+        for line in proc.stdout:
+            lines.append(line)
+            print("  | " + line.rstrip("\n"), flush=True)
+    output = "".join(lines)
+    if proc.returncode != 0:
+        raise AssertionError(f"{name}.yml failed ({proc.returncode}):\n{proc.stderr_text}")
+    print(output.split("PLAY RECAP", 1)[-1].strip())
     print(f"  ({name}.yml took {time.monotonic() - started:.0f} s)")
-    return recap(result.stdout)
+    return recap(output)
+
+
+class stream_playbook:
+    """ansible-playbook as run_playbook runs it (same environment), its stdout read line by line while it runs."""
+
+    def __init__(self, playbook_path: str, env: dict, *args: str):
+        ensure_collection_link()
+        full_env = {**os.environ, **env, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+                    "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"), "PYTHONUNBUFFERED": "1"}
+        full_env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), playbook_path, *args]
+        self.stderr_file = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, bufsize=1)
+        self.stdout = self.proc.stdout
+        self.returncode = None
+        self.stderr_text = ""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdout.close()
+        self.returncode = self.proc.wait()
+        self.stderr_file.seek(0)
+        self.stderr_text = self.stderr_file.read()
+        self.stderr_file.close()
+        return False
 
 
 def main() -> int:

@@ -2,14 +2,19 @@
 # Copyright: herokumigrate.northflank contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters the roles use: the mapping rules (migration_plan), the one record of a unit whatever happened to it
-(migration_record), and its parts (unit_record, verify_record)."""
+(migration_record), and its parts (unit_record, verify_record); report_summary, a record in short for set_stats.
+
+A record holds, besides what the modules did, ``heroku``: per Heroku app, its ``dynos`` (type, size, quantity), ``addons``
+(name, service, plan), ``scheduler`` jobs (command, schedule) and ``domains`` (hostname), each with ``northflank``, the name
+of the Northflank service, addon, job or domain it became (none when it became nothing: see the record's skipped), and
+``stage``, its pipeline stage. Names only, never a config var value."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import migration_record, unit_record, verify_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import migration_record, report_summary, unit_record, verify_record
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import MappingError
 
 
@@ -32,4 +37,4 @@ def migration_plan(info, unit, kind, settings, scenario=None):
 class FilterModule(object):
     def filters(self):
         return {"migration_plan": migration_plan, "migration_record": migration_record, "unit_record": unit_record,
-                "verify_record": verify_record}
+                "verify_record": verify_record, "report_summary": report_summary}

@@ -32,6 +32,7 @@ class UnitPlan(object):
         self.git_mirrors = []
         self.skipped = []
         self.warnings = []
+        self.heroku = []  # per Heroku app: what it has (names, sizes, plans, commands) and what each became
 
     # -- small helpers --------------------------------------------------------------------
     def name(self, base, kind, key=None):
@@ -105,6 +106,30 @@ class UnitPlan(object):
                 self.warnings.append("%s: Heroku labs feature %s has no Northflank equivalent" % (app, feature))
         for warning in (info.get("migration") or {}).get("warnings") or []:
             self.warnings.append("%s: %s" % (app, warning))
+
+    def summarize(self, info, services, addons, jobs, domains):
+        """The Heroku side of one app for the report, each thing with the Northflank resource it became (None: none).
+        Names, sizes, plans, commands and hostnames only, never a config var value."""
+        app = info["app"]["name"]
+        by_process = dict((s.get("process_type"), s["name"]) for s in services if s.get("process_type"))
+        by_addon = dict((a["heroku_addon"], a["name"]) for a in addons)
+        scheduled = [j for j in jobs if not j.get("release_phase")]
+        release = next((j["name"] for j in jobs if j.get("release_phase")), None)
+        hosts = dict((d["domain"] if s["name"] in (None, "@") else "%s.%s" % (s["name"], d["domain"]), d["domain"])
+                     for d in domains for s in d["subdomains"])
+        dynos = [dict(type=row["type"], size=row.get("size"), quantity=row.get("quantity"),
+                      northflank=release if row["type"] == "release" else by_process.get(row["type"]))
+                 for row in info.get("formation") or []]
+        if release and not any(d["type"] == "release" for d in dynos):
+            dynos.append(dict(type="release", size=None, quantity=None, northflank=release))
+        schedule = list(info.get("scheduler", {}).get("jobs") or []) + list(self.settings.get("scheduler_jobs") or [])
+        self.heroku.append(dict(
+            app=app, stage=(info.get("pipeline") or {}).get("stage"), dynos=dynos,
+            addons=[dict(name=a["name"], service=a.get("service"), plan=a.get("plan"), northflank=by_addon.get(a["name"]))
+                    for a in info.get("addons") or []],
+            scheduler=[dict(command=j.get("command"), schedule=j.get("schedule"), northflank=nf["name"] if nf else None)
+                       for j, nf in zip(schedule, scheduled + [None] * len(schedule))],
+            domains=[dict(hostname=h, northflank=hosts.get(h)) for h in info.get("custom_domains") or []]))
 
     # -- resources ------------------------------------------------------------------------
     def addons(self, project, info, owned_only=True):
@@ -207,17 +232,21 @@ class UnitPlan(object):
         env = service["runtime_variables_ref"]
         jobs = self.scheduler_jobs(project, info, source, app, env) + self.release_job(project, info, source, app, env)
         self.report_app(info)
-        return dict(project=self.project(project, info), addons=self.addons(project, info), secret_groups=[], services=[service],
-                    jobs=jobs, domains=self.domains(project, info, name if web else None), pipeline=None, release_flows=[])
+        addons, domains = self.addons(project, info), self.domains(project, info, name if web else None)
+        self.summarize(info, [service], addons, jobs, domains)
+        return dict(project=self.project(project, info), addons=addons, secret_groups=[], services=[service],
+                    jobs=jobs, domains=domains, pipeline=None, release_flows=[])
 
     def multi_dyno(self, info):
         app = info["app"]["name"]
         project = self.name(self.settings.get("project") or app, "project", key="unit")
         parts = self.app_services(project, info, app)
         self.report_app(info)
-        return dict(project=self.project(project, info), addons=self.addons(project, info), secret_groups=[parts["group"]],
+        addons, domains = self.addons(project, info), self.domains(project, info, parts["web"])
+        self.summarize(info, parts["deployments"], addons, parts["jobs"], domains)
+        return dict(project=self.project(project, info), addons=addons, secret_groups=[parts["group"]],
                     services=[parts["build"]] + parts["deployments"], jobs=parts["jobs"],
-                    domains=self.domains(project, info, parts["web"]), pipeline=None, release_flows=[])
+                    domains=domains, pipeline=None, release_flows=[])
 
     def pipeline(self, info):
         name = info["pipeline"]["name"]
@@ -230,15 +259,18 @@ class UnitPlan(object):
             stage = app["pipeline"]["stage"]
             if stage not in STAGES:
                 self.skipped.append(dict(what="app %s" % app["app"]["name"], why="pipeline stage %s has no Northflank equivalent" % stage))
+                self.summarize(app, [], [], [], [])
                 continue
             parts = self.app_services(project, app, app["app"]["name"], stage=stage)
             by_stage.setdefault(stage, []).append(parts)
             result["services"] += [parts["build"]] + parts["deployments"]
             result["secret_groups"].append(parts["group"])
             result["jobs"] += parts["jobs"]
-            result["addons"] += self.addons(project, app)
-            result["domains"] += self.domains(project, app, parts["web"])
+            addons, domains = self.addons(project, app), self.domains(project, app, parts["web"])
+            result["addons"] += addons
+            result["domains"] += domains
             self.report_app(app)
+            self.summarize(app, parts["deployments"], addons, parts["jobs"], domains)
         stages = dict((stage, dict(services=[d["name"] for p in parts for d in p["deployments"]],
                                    jobs=[j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")], addons=[]))
                       for stage, parts in by_stage.items())
@@ -346,7 +378,7 @@ class UnitPlan(object):
         resources.update(unit=self.unit, kind=kind, scenario="pipeline" if kind == "pipeline" else scenario,
                          tables_version=self.settings.get("tables_version"),
                          renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings,
-                         git_mirrors=self.git_mirrors)
+                         git_mirrors=self.git_mirrors, heroku=self.heroku)
         return resources
 
     def compose(self, kind, scenario, info):

@@ -74,7 +74,7 @@ def unit_record(plan, results, mode):
                 project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
                 changed=sum(1 for r in resources if r["action"] not in UNCHANGED),
                 skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
-                tables_version=plan.get("tables_version"))
+                tables_version=plan.get("tables_version"), heroku=plan.get("heroku") or [])
 
 
 # -- verification of a migrated unit -------------------------------------------------------------------
@@ -208,3 +208,19 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
         if mode == "verify":
             record = verify_record(record, runtime or {})
     return dict(record, unit=host, heroku_name=name)
+
+
+def report_summary(record):
+    """A unit's record in short, for ``set_stats`` (AWX job artifacts, workflow nodes): status, counts and what is left to
+    do. Names and reasons only, as in the record: never a value."""
+    actions = {}
+    for resource in record.get("resources") or []:
+        actions[resource["action"]] = actions.get(resource["action"], 0) + 1
+    dns = ["publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value")) for d in record.get("dns_records") or []]
+    reasons = list(record.get("reasons") or [])
+    if record.get("status") in ("failed", "unsupported"):
+        reasons += [s.get("why") for s in record.get("skipped") or []]
+    return dict(unit=record.get("unit"), scenario=record.get("scenario"), status=record.get("status"), project=record.get("project"),
+                resources=len(record.get("resources") or []), changed=record.get("changed", 0), actions=actions,
+                skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []),
+                todo=list(record.get("todo") or []) + dns, reasons=reasons)
