@@ -7,7 +7,7 @@ import json
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import report_summary, unit_record
-from tests.unit.test_mapping import POSTGRES, SETTINGS, app_info
+from mapping_cases import POSTGRES, SETTINGS, app_info
 
 PAPERTRAIL = {"name": "papertrail-1", "service": "papertrail", "plan": "papertrail:choklad", "owning_app": "shop",
               "owned_by_other_app": False, "config_vars": ["PAPERTRAIL_API_TOKEN"]}
@@ -28,7 +28,7 @@ def test_the_record_maps_each_heroku_thing_to_the_northflank_resource_it_became(
                             {"type": "worker", "size": "standard-1x", "quantity": 1, "northflank": "shop-worker"},
                             {"type": "release", "size": None, "quantity": None, "northflank": "shop-release"}]
     assert app["addons"] == [{"name": "postgresql-1", "service": "heroku-postgresql", "plan": "heroku-postgresql:essential-0",
-                              "northflank": "shop-postgresql"},
+                              "northflank": "postgresql-1"},
                              {"name": "papertrail-1", "service": "papertrail", "plan": "papertrail:choklad", "northflank": None}]
     assert app["scheduler"] == [{"command": "rake cleanup", "schedule": "0 * * * *", "northflank": "shop-scheduler-1"}]
     assert app["domains"] == [{"hostname": "www.shop.example", "northflank": "shop.example"}]
