@@ -11,7 +11,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import (
     cutover_apps, cutover_blockers, cutover_freeze_formation, cutover_record, cutover_source_urls, cutover_sources, cutover_state,
-    cutover_target_url, rollback_items,
+    cutover_target_url, rollback_items, with_recorded_formation,
     migration_record, unit_record, verify_record)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import MappingError
 
@@ -38,4 +38,5 @@ class FilterModule(object):
                 "verify_record": verify_record, "cutover_apps": cutover_apps, "cutover_sources": cutover_sources,
                 "cutover_source_urls": cutover_source_urls, "cutover_blockers": cutover_blockers,
                 "cutover_freeze_formation": cutover_freeze_formation, "cutover_state": cutover_state, "cutover_record": cutover_record,
-                "cutover_target_url": cutover_target_url, "rollback_items": rollback_items}
+                "cutover_target_url": cutover_target_url, "rollback_items": rollback_items,
+                "with_recorded_formation": with_recorded_formation}

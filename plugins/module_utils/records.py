@@ -314,7 +314,7 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
     ``data moved, not switched``, ``cut over`` (switched by hand and released) or, for a rollback, ``rolled back``."""
     base = dict(base or {})
     results, settings, state, sources = results or {}, settings or {}, state or {}, sources or []
-    record = dict(base, mode=mode, changed=0, reasons=[])
+    record = dict(base, mode=mode, changed=0, reasons=[], resources=[])  # the steps say what the cut-over did
     record.setdefault("todo", [])
     record.setdefault("skipped", [])
     record.setdefault("dns_records", [])
@@ -465,3 +465,23 @@ def cutover_target_url(envs, keys=("EXTERNAL_POSTGRES_URI", "POSTGRES_URI")):
 def rollback_items(state):
     """``[{app, before}]`` of a unit's state file: what rollback gives back to each Heroku app."""
     return [dict(app=app, before=v["before"]) for app, v in sorted(((state or {}).get("heroku") or {}).items()) if (v or {}).get("before")]
+
+
+def with_recorded_formation(info, kind, state):
+    """Discovery as it was before the cut-over's freeze: each app's formation quantities replaced by those the unit's state
+    file recorded, so that plan, migrate and verify after a freeze do not scale Northflank down to the frozen Heroku (workers
+    at 0). A state file of a unit rolled back, or none, leaves ``info`` as it is."""
+    recorded = dict((app, (v.get("before") or {}).get("formation")) for app, v in ((state or {}).get("heroku") or {}).items())
+    if not info or not recorded or (state or {}).get("rolled_back_at"):
+        return info
+
+    def restore(app_info):
+        before = recorded.get((app_info.get("app") or {}).get("name"))
+        if not before:
+            return app_info
+        rows = [dict(row, quantity=before.get(row.get("type"), row.get("quantity"))) for row in app_info.get("formation") or []]
+        return dict(app_info, formation=rows)
+
+    if kind == "app":
+        return restore(info)
+    return dict(info, apps=[restore(a) for a in info.get("apps") or []])
