@@ -366,13 +366,15 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
             add("data", "already imported", "%s -> Northflank addon %s, import %s" % (s["heroku_addon"], name, done[name].get("import")))
         sp = paths.get(name) or {}
         if sp and not sp.get("skipped") and not sp.get("failed"):
-            add("search_path", "set" if sp.get("changed") else "unchanged", "%s: search_path %s" % (name, ", ".join(sp.get("after") or [])))
+            add("search_path", "set" if sp.get("changed") else "unchanged",
+                "%s: search_path %s" % (name, ", ".join(sp.get("after") or []) or "not set (no heroku_ext schema: nothing to fix)"))
         ver = verifies.get(name) or {}
         if ver.get("failed"):
             add("verify", "failed", "%s: %s" % (name, "; ".join(ver.get("differences") or [str(ver.get("msg"))])))
         elif ver and not ver.get("skipped"):
             summary = ver.get("summary") or {}
-            add("verify", "passed", "%s: %s tables, %s rows, %s sequences the same" % (name, summary.get("tables"), summary.get("rows"), summary.get("sequences")))
+            add("verify", "passed", "%s: %s tables, %s rows, %s sequences the same"
+                % (name, summary.get("tables"), summary.get("rows"), summary.get("sequences")))
         elif (done.get(name) or {}).get("verified"):
             add("verify", "passed", "%s: verified on %s" % (name, done[name].get("verified_at")))
         elif would:
@@ -412,14 +414,17 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
         record.update(status="failed", skipped=[dict(what=record.get("unit"), why=why)] + list(record["skipped"]))
     elif would:
         record["status"] = "planned"
-    elif switched and all(j in release_done or any(s["step"] == "release" and s["status"] == "ran" and s["detail"].startswith(j + ":")
-                                                    for s in steps) for j in settings.get("release_jobs") or []):
+    elif switched and all(j in release_done or _ran(steps, j) for j in settings.get("release_jobs") or []):
         record["status"] = "cut over"
     else:
         record["status"] = "data moved, not switched"
     record.update(todo=todo, cutover=steps)
     record.pop("runtime", None)
     return record
+
+
+def _ran(steps, job):
+    return any(s["step"] == "release" and s["status"] == "ran" and s["detail"].startswith(job + ":") for s in steps)
 
 
 def _rollback_record(record, state, results, settings, failure, check_mode):
@@ -439,7 +444,7 @@ def _rollback_record(record, state, results, settings, failure, check_mode):
                           "the recorded maintenance mode and formation"))
     if settings.get("switched_by_hand"):
         steps.append(dict(step="switch", status="manual", detail="the switch was done by hand: put the Heroku connection strings back "
-                          "in the runtime variables by hand (the copied values are in the secret group's history), then restart"))
+                          "in the runtime variables by hand (Heroku still holds them: heroku config), then restart"))
     else:
         steps.append(dict(step="switch", status="nothing to undo", detail="switch not automated in this version: the services still "
                           "hold the Heroku connection strings"))
