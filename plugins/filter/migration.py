@@ -14,7 +14,10 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.plan import plan_unit
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import migration_record, report_summary, unit_record, verify_record
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.records import (
+    cutover_apps, cutover_blockers, cutover_freeze_formation, cutover_record, cutover_source_urls, cutover_sources, cutover_state,
+    cutover_target_url, rollback_items, with_recorded_formation,
+    migration_record, report_summary, unit_record, verify_record)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import MappingError
 
 
@@ -37,4 +40,8 @@ def migration_plan(info, unit, kind, settings, scenario=None):
 class FilterModule(object):
     def filters(self):
         return {"migration_plan": migration_plan, "migration_record": migration_record, "unit_record": unit_record,
-                "verify_record": verify_record, "report_summary": report_summary}
+                "verify_record": verify_record, "report_summary": report_summary, "cutover_apps": cutover_apps, "cutover_sources": cutover_sources,
+                "cutover_source_urls": cutover_source_urls, "cutover_blockers": cutover_blockers,
+                "cutover_freeze_formation": cutover_freeze_formation, "cutover_state": cutover_state, "cutover_record": cutover_record,
+                "cutover_target_url": cutover_target_url, "rollback_items": rollback_items,
+                "with_recorded_formation": with_recorded_formation}

@@ -224,3 +224,291 @@ def report_summary(record):
                 resources=len(record.get("resources") or []), changed=record.get("changed", 0), actions=actions,
                 skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []),
                 todo=list(record.get("todo") or []) + dns, reasons=reasons)
+
+
+# -- the cut-over and the rollback (playbooks/cutover.yml, rollback.yml) -------------------------------
+CUTOVER_OK = ("verified", "attention")
+SWITCH_TODO = ("switch: not automated in this version: do it by hand: link each Northflank addon to the app's secret group under "
+               "the names the app reads (for example DATABASE_URL), remove the copied Heroku connection strings from the runtime "
+               "variables and restart the services; then run cutover.yml again with herokumigrate_cutover_switched_by_hand: true "
+               "to run the release phase")
+TTL_ADVICE = ("a day before the switch, lower the TTL of the DNS records to change to 60-300 s; publish the records below at the "
+              "switch, then run migrate.yml with herokumigrate_verify_domains: true")
+
+
+def _heroku_apps(info, kind):
+    """The Heroku apps of a unit's discovery: the app, or every app of a pipeline."""
+    info = info or {}
+    return [info] if kind == "app" else list(info.get("apps") or [])
+
+
+def cutover_apps(info, kind):
+    """The names of the Heroku apps a cut-over freezes."""
+    return [a["app"]["name"] for a in _heroku_apps(info, kind) if (a.get("app") or {}).get("name")]
+
+
+def _url_var(names):
+    names = list(names or [])
+    urls = [n for n in names if n.endswith("_URL")]
+    return (urls or names or [None])[0]
+
+
+def cutover_sources(info, kind, plan):
+    """One line per data add-on the plan moves (names only): the Heroku add-on, its app, the config var holding its connection
+    string, the Northflank addon; ``import`` when the collection imports it (PostgreSQL), otherwise ``manual`` says how."""
+    by_name = {}
+    for app in _heroku_apps(info, kind):
+        for addon in app.get("addons") or []:
+            by_name.setdefault(addon["name"], (app["app"]["name"], addon))
+    out = []
+    for spec in (plan or {}).get("addons") or []:
+        app, addon = by_name.get(spec.get("heroku_addon"), (None, {}))
+        var = _url_var(addon.get("config_vars"))
+        item = dict(app=app, heroku_addon=spec.get("heroku_addon"), heroku_plan=spec.get("heroku_plan"), config_var=var,
+                    project=spec["project"], addon=spec["name"], type=spec["type"], import_=spec["type"] == "postgresql" and bool(var))
+        if not item["import_"]:
+            item["manual"] = _manual_data(item)
+        out.append(dict((k.rstrip("_"), v) for k, v in item.items()))
+    return out
+
+
+def _manual_data(item):
+    if item["type"] == "redis":
+        return ("%s (%s) of %s: not moved (usually a cache); if it holds state, drain its queues before the freeze, or copy it with "
+                "redis-cli --rdb dump.rdb -u \"$(heroku config:get %s -a %s)\" and restore the file into Northflank addon %s"
+                % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
+    if item["type"] == "mysql":
+        return ("%s (%s) of %s: move it by hand: mysqldump --single-transaction from \"$(heroku config:get %s -a %s)\" | mysql into "
+                "Northflank addon %s" % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
+    if item["type"] == "mongodb":
+        return ("%s (%s) of %s: move it by hand: mongodump --uri \"$(heroku config:get %s -a %s)\" --archive | mongorestore --archive "
+                "into Northflank addon %s" % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
+    return ("%s (%s) of %s: no connection string found: move its data into Northflank addon %s by hand"
+            % (item["heroku_addon"], item["heroku_plan"], item["app"], item["addon"]))
+
+
+def cutover_source_urls(info, kind, sources):
+    """``{heroku add-on name: connection string}`` for the add-ons imported. Secret: used only in no_log tasks."""
+    values = dict((a["app"]["name"], a.get("config_vars") or {}) for a in _heroku_apps(info, kind))
+    return dict((s["heroku_addon"], values.get(s["app"], {}).get(s["config_var"])) for s in sources if s.get("import"))
+
+
+def cutover_blockers(record):
+    """Why a unit (its verify record) may not be cut over; empty when it is converged and everything runs."""
+    status = record.get("status")
+    if status in ("failed", "unsupported"):
+        return [s.get("why") for s in record.get("skipped") or []] or [status]
+    reasons = ["%s %s: %s" % (r["kind"], r["name"], r["action"]) for r in record.get("resources") or [] if r["action"] not in UNCHANGED]
+    reasons += ["%s %s is %s" % (c["kind"], c["name"], c["state"]) for c in record.get("runtime") or []
+                if not c["ok"] and c["kind"] in ("services", "addons")]
+    if status not in CUTOVER_OK and not reasons:
+        reasons.append("verification says %s" % status)
+    return reasons
+
+
+def cutover_freeze_formation(formation, types=None):
+    """The formation of a frozen app: the process types that write (``types``; empty: every type but web) at 0."""
+    names = [t for t in (formation or {}) if (t in types if types else t != "web")]
+    return dict((t, 0) for t in names)
+
+
+def cutover_state(state, unit, found=None, now=None):
+    """The state file's content after the Heroku state was read: the state found before the first freeze is kept (a re-run
+    finds the app frozen); ``found`` is the registered loop of heroku_app_state reads. No secret: names, booleans, numbers."""
+    state = dict(state or {})
+    state.setdefault("unit", unit)
+    heroku = dict(state.get("heroku") or {})
+    for item in _items(found):
+        app = item.get("item")
+        if app and item.get("before") and not (heroku.get(app) or {}).get("before"):
+            heroku[app] = dict(before=item["before"], recorded_at=now)
+    state["heroku"] = heroku
+    return state
+
+
+def _loop_ok(result):
+    return [i for i in _items(result) if not i.get("skipped")]
+
+
+def cutover_record(base, mode, check_mode=False, state=None, sources=None, results=None, settings=None, failure=None, step=None):
+    """The record of one unit's cut-over (or rollback): the verify record's resources and DNS records, plus ``cutover``, one
+    line per step in order (``step``, ``status``, ``detail``), and the status: ``failed`` (with why), ``planned`` (check mode),
+    ``data moved, not switched``, ``cut over`` (switched by hand and released) or, for a rollback, ``rolled back``."""
+    base = dict(base or {})
+    results, settings, state, sources = results or {}, settings or {}, state or {}, sources or []
+    record = dict(base, mode=mode, changed=0, reasons=[], resources=[])  # the steps say what the cut-over did
+    record.setdefault("todo", [])
+    record.setdefault("skipped", [])
+    record.setdefault("dns_records", [])
+    todo = [t for t in record["todo"] if "move the data of" not in t and "the release phase" not in t]
+    steps = []
+    would = check_mode
+
+    def add(name, status, detail):
+        steps.append(dict(step=name, status=status, detail=detail))
+
+    if mode == "rollback":
+        return _rollback_record(record, state, results, settings, failure, check_mode)
+
+    blockers = results.get("blockers")
+    if blockers:
+        add("pre-flight", "failed", "; ".join(blockers))
+    elif results.get("preflight_done"):
+        add("pre-flight", "done", "converged, every build succeeded and every deployment runs")
+    # freeze
+    freeze = _loop_ok(results.get("freeze"))
+    if freeze:
+        changes = [c for i in freeze for c in i.get("changes") or []]
+        add("freeze", ("would freeze" if would else "frozen") if changes else "already frozen",
+            "; ".join("%s: maintenance on, %s at 0" % (i.get("item", {}).get("item"), ", ".join(sorted(
+                cutover_freeze_formation((i.get("item") or {}).get("before", {}).get("formation"), settings.get("freeze_types")))) or "no writer")
+                for i in freeze) + ("; state found before in the state file" if not would else ""))
+        record["changed"] += sum(1 for i in freeze if i.get("changed"))
+    elif results.get("freeze_checked"):
+        add("freeze", "skipped", "Heroku not frozen: writes during the copy are lost; set herokumigrate_heroku_writes")
+    # data
+    for s in sources:
+        if not s.get("import"):
+            add("data", "manual", s["manual"])
+            todo.append(s["manual"])
+    imports = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("imports")))
+    verifies = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("verify")))
+    paths = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("search_path")))
+    done = (state.get("data") or {})
+    for s in [s for s in sources if s.get("import")]:
+        name = s["addon"]
+        imp = imports.get(name) or {}
+        if imp.get("failed"):
+            add("data", "failed", "%s -> %s: %s" % (s["heroku_addon"], name, imp.get("msg")))
+        elif imp and not imp.get("skipped"):
+            verb = "would import" if would else ("imported" if imp.get("changed") else "already imported")
+            add("data", verb, "%s (%s) -> Northflank addon %s, import %s" % (s["heroku_addon"], s["config_var"], name, imp.get("name")))
+            record["changed"] += 1 if imp.get("changed") else 0
+        elif (done.get(name) or {}).get("imported"):
+            add("data", "already imported", "%s -> Northflank addon %s, import %s" % (s["heroku_addon"], name, done[name].get("import")))
+        sp = paths.get(name) or {}
+        if sp and not sp.get("skipped") and not sp.get("failed"):
+            add("search_path", "set" if sp.get("changed") else "unchanged",
+                "%s: search_path %s" % (name, ", ".join(sp.get("after") or []) or "not set (no heroku_ext schema: nothing to fix)"))
+        ver = verifies.get(name) or {}
+        if ver.get("failed"):
+            add("verify", "failed", "%s: %s" % (name, "; ".join(ver.get("differences") or [str(ver.get("msg"))])))
+        elif ver and not ver.get("skipped"):
+            summary = ver.get("summary") or {}
+            add("verify", "passed", "%s: %s tables, %s rows, %s sequences the same"
+                % (name, summary.get("tables"), summary.get("rows"), summary.get("sequences")))
+        elif (done.get(name) or {}).get("verified"):
+            add("verify", "passed", "%s: verified on %s" % (name, done[name].get("verified_at")))
+        elif would:
+            add("verify", "would verify", "%s: every table, sequence and extension against %s" % (name, s["heroku_addon"]))
+    # switch
+    switched = bool(settings.get("switched_by_hand"))
+    reached_switch = results.get("switch_reached")
+    if reached_switch:
+        if switched:
+            add("switch", "done by hand", "herokumigrate_cutover_switched_by_hand: true: the runtime variables were switched by hand")
+        else:
+            add("switch", "manual", SWITCH_TODO)
+            todo.append(SWITCH_TODO)
+    # release phase
+    release_done = state.get("release") or {}
+    for job in settings.get("release_jobs") or []:
+        run = next((i for i in _items(results.get("release")) if (i.get("item") or {}).get("name") == job), {})
+        if run.get("failed"):
+            add("release", "failed", "%s: %s" % (job, run.get("msg")))
+        elif run and not run.get("skipped"):
+            add("release", "would run" if would else "ran", "%s: %s" % (job, ((run.get("job_run") or {}).get("status") or "started")))
+            record["changed"] += 0 if would else 1
+        elif job in release_done:
+            add("release", "already ran", "%s ran once on %s (state file): not run again" % (job, release_done[job].get("ran_at")))
+        elif reached_switch:
+            add("release", "waits for the switch", "%s runs once the switch is done" % job)
+            todo.append("release phase: once the switch is done, run cutover.yml again with herokumigrate_cutover_switched_by_hand: "
+                        "true; it runs job %s once" % job)
+    # domains
+    if record["dns_records"] and reached_switch:
+        add("domains", "manual", "%d DNS records to publish (listed below); %s" % (len(record["dns_records"]), TTL_ADVICE))
+        todo.append("DNS: " + TTL_ADVICE)
+    if failure:
+        why = failure_message(failure)
+        if not any(s["status"] == "failed" for s in steps):
+            add(step or "cut-over", "failed", why)
+        record.update(status="failed", skipped=[dict(what=record.get("unit"), why=why)] + list(record["skipped"]))
+    elif would:
+        record["status"] = "planned"
+    elif switched and all(j in release_done or _ran(steps, j) for j in settings.get("release_jobs") or []):
+        record["status"] = "cut over"
+    else:
+        record["status"] = "data moved, not switched"
+    record.update(todo=todo, cutover=steps)
+    record.pop("runtime", None)
+    return record
+
+
+def _ran(steps, job):
+    return any(s["step"] == "release" and s["status"] == "ran" and s["detail"].startswith(job + ":") for s in steps)
+
+
+def _rollback_record(record, state, results, settings, failure, check_mode):
+    steps = []
+    restores = _loop_ok(results.get("restore"))
+    if not (state.get("heroku") or {}):
+        steps.append(dict(step="heroku", status="nothing to restore", detail="no Heroku state recorded for this unit (never frozen)"))
+    for item in restores:
+        app, before = (item.get("item") or {}).get("app"), (item.get("item") or {}).get("before") or {}
+        wanted = "maintenance %s, %s" % ("on" if before.get("maintenance") else "off",
+                                         ", ".join("%s %s" % (k, v) for k, v in sorted((before.get("formation") or {}).items())))
+        status = "failed" if item.get("failed") else (("would restore" if check_mode else "restored") if item.get("changed") else "already as recorded")
+        steps.append(dict(step="heroku", status=status, detail="%s: %s" % (app, item.get("msg") if item.get("failed") else wanted)))
+        record["changed"] += 1 if item.get("changed") else 0
+    if results.get("restore_skipped"):
+        steps.append(dict(step="heroku", status="skipped", detail="Heroku not restored: set herokumigrate_heroku_writes: true to restore "
+                          "the recorded maintenance mode and formation"))
+    if settings.get("switched_by_hand"):
+        steps.append(dict(step="switch", status="manual", detail="the switch was done by hand: put the Heroku connection strings back "
+                          "in the runtime variables by hand (Heroku still holds them: heroku config), then restart"))
+    else:
+        steps.append(dict(step="switch", status="nothing to undo", detail="switch not automated in this version: the services still "
+                          "hold the Heroku connection strings"))
+    steps.append(dict(step="data", status="not copied back", detail="data written to the Northflank databases since the switch is not "
+                      "copied back to Heroku: copy it by hand (pg_dump from Northflank, pg_restore into Heroku) before unfreezing, or accept the loss"))
+    todo = ["DNS: point the records back to Heroku's herokudns.com targets if you published Northflank's"] if record.get("dns_records") else []
+    record.update(cutover=steps, todo=todo + [s["detail"] for s in steps if s["status"] in ("manual", "skipped")])
+    if failure:
+        why = failure_message(failure)
+        record.update(status="failed", skipped=[dict(what=record.get("unit"), why=why)])
+    else:
+        record["status"] = "planned" if check_mode else ("rolled back" if state.get("heroku") else "nothing to roll back")
+    record.pop("runtime", None)
+    return record
+
+
+def cutover_target_url(envs, keys=("EXTERNAL_POSTGRES_URI", "POSTGRES_URI")):
+    """The first of ``keys`` that an addon's credentials (``envs``) hold: its external connection string when it has one."""
+    envs = envs or {}
+    return next((envs[k] for k in keys if envs.get(k)), None)
+
+
+def rollback_items(state):
+    """``[{app, before}]`` of a unit's state file: what rollback gives back to each Heroku app."""
+    return [dict(app=app, before=v["before"]) for app, v in sorted(((state or {}).get("heroku") or {}).items()) if (v or {}).get("before")]
+
+
+def with_recorded_formation(info, kind, state):
+    """Discovery as it was before the cut-over's freeze: each app's formation quantities replaced by those the unit's state
+    file recorded, so that plan, migrate and verify after a freeze do not scale Northflank down to the frozen Heroku (workers
+    at 0). A state file of a unit rolled back, or none, leaves ``info`` as it is."""
+    recorded = dict((app, (v.get("before") or {}).get("formation")) for app, v in ((state or {}).get("heroku") or {}).items())
+    if not info or not recorded or (state or {}).get("rolled_back_at"):
+        return info
+
+    def restore(app_info):
+        before = recorded.get((app_info.get("app") or {}).get("name"))
+        if not before:
+            return app_info
+        rows = [dict(row, quantity=before.get(row.get("type"), row.get("quantity"))) for row in app_info.get("formation") or []]
+        return dict(app_info, formation=rows)
+
+    if kind == "app":
+        return restore(info)
+    return dict(info, apps=[restore(a) for a in info.get("apps") or []])

@@ -378,7 +378,7 @@ class AccountBuilder:
             billed_price={"cents": PLANS[plan][1], "contract": False, "unit": "month"}, config_vars=[],
             provider_id=f"resource{number('provider', addon_id, low=10**8, high=10**10)}@heroku.com", state="provisioned",
             web_url=f"https://addons-sso.heroku.com/apps/{owner['id']}/addons/{addon_id}")
-        value = self.credential(service, addon, owner)
+        value = spec.get("value") or self.credential(service, addon, owner)  # `value`: a connection string of your choice
         for attachment in spec.get("attachments", [service.attachment]):
             # a bare name attaches to the owner; {app, name} to another app
             target = self.app(owner["name"] if isinstance(attachment, str) else attachment["app"])
