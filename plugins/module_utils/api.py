@@ -289,7 +289,7 @@ class ApiClient(object):
         if not self.budget:
             return
         waited = 0.0
-        for _ in range(100000):  # bounded by max_rate_limit_wait below; the count is a backstop
+        for _attempt in range(100000):  # bounded by max_rate_limit_wait below; the count is a backstop
             seconds = self.budget.acquire()
             if seconds <= 0:
                 return

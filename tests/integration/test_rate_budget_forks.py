@@ -37,7 +37,7 @@ def small_budget():
 def run_forks(server, tmp_path, mode, count=2):
     env = dict(os.environ, **server.env(), HEROKUMIGRATE_BUDGET_DIR=str(tmp_path / "budget"))
     procs = [subprocess.Popen([sys.executable, "-c", FORK, str(COLLECTIONS), str(PER_PROCESS), mode], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(count)]
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _fork in range(count)]
     outputs = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)

@@ -49,7 +49,7 @@ def test_requests_are_taken_until_the_reserve_then_the_wait_is_the_reset(tmp_pat
     ledger = budget(tmp_path, clock)
     assert ledger.acquire() == 0  # the probe
     ledger.record(5, 60, 1000)
-    assert [ledger.acquire() for _ in range(3)] == [0, 0, 0]  # 5 -> 2 left: the reserve
+    assert [ledger.acquire() for _request in range(3)] == [0, 0, 0]  # 5 -> 2 left: the reserve
     assert ledger.acquire() == pytest.approx(60)
     clock.now += 20
     assert ledger.acquire() == pytest.approx(40)
