@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -17,10 +18,11 @@ LIMIT, WINDOW, PER_PROCESS = 20, 4, 15
 
 # One "fork": a client, as every module builds it, sending PER_PROCESS reads. Prints what it waited.
 FORK = textwrap.dedent("""
-    import json, sys
+    import json, sys, time
     sys.path.insert(0, sys.argv[1])
     from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import client_from_params
     client = client_from_params({"max_rate_limit_wait": 60}, shared_budget=sys.argv[3] == "shared")
+    time.sleep(max(0.0, float(sys.argv[4]) - time.time()))  # the forks start together
     for _ in range(int(sys.argv[2])):
         client.get("/v1/regions")
     print(json.dumps({"waited": client.waited_seconds, "waits": client.waits, "sent": client.request_count()}))
@@ -29,14 +31,16 @@ FORK = textwrap.dedent("""
 
 @pytest.fixture
 def small_budget():
-    server = EmulatorProcess("northflank", "--rate-limit", str(LIMIT), "--rate-window", str(WINDOW))
+    server = EmulatorProcess("northflank", "--rate-limit", str(LIMIT), "--rate-window", str(WINDOW),
+                             "--latency-ms", "50")
     yield server
     server.stop()
 
 
 def run_forks(server, tmp_path, mode, count=2):
     env = dict(os.environ, **server.env(), HEROKUMIGRATE_BUDGET_DIR=str(tmp_path / "budget"))
-    procs = [subprocess.Popen([sys.executable, "-c", FORK, str(COLLECTIONS), str(PER_PROCESS), mode], env=env,
+    start = str(time.time() + 3)
+    procs = [subprocess.Popen([sys.executable, "-c", FORK, str(COLLECTIONS), str(PER_PROCESS), mode, start], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _fork in range(count)]
     outputs = []
     for proc in procs:
