@@ -99,6 +99,7 @@ build: venv
 	mkdir -p build/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path build/dist .
 
+# BENCH_SIZES=10,50 runs a subset of the fleet sizes (default 10,50,200); see tools/bench.py.
 bench: venv
 	$(BIN)/python tools/bench.py
 

@@ -2,7 +2,8 @@
 
 The mix is what a real fleet looks like: 40% single-dyno apps, 35% multi-dyno apps (web + worker, Postgres and Redis,
 scheduler jobs, a custom domain on every other one, a release phase on every third one) and 25% pipelines (staging ->
-production, Postgres on each app). Everything is derived from the unit's index, so the same N always gives the same account.
+production, Postgres on each app). Everything is derived from the unit's index, so the same N always gives the same
+account.
 
     python tools/fleet.py 200 > build/bench/fleet-200.yml
 """
@@ -41,8 +42,9 @@ def unit(i: int) -> tuple[list, list]:
                    formation={"web": {"quantity": 2, "size": size}, "worker": {"quantity": 1, "size": "standard-1X"}},
                    addons=[{"plan": "heroku-postgresql:essential-0"}, {"plan": "heroku-redis:mini"},
                            {"plan": "scheduler:standard"}],
-                   scheduler_jobs=[{"command": "node jobs/sync.js", "schedule": "every 10 minutes", "size": "Standard-1X"},
-                                   {"command": "node jobs/report.js", "schedule": "daily at 02:30", "size": "Standard-1X"}])
+                   scheduler_jobs=[
+                       {"command": "node jobs/sync.js", "schedule": "every 10 minutes", "size": "Standard-1X"},
+                       {"command": "node jobs/report.js", "schedule": "daily at 02:30", "size": "Standard-1X"}])
         if i % 2 == 0:
             app["domains"] = ["shop%04d.fleet.example" % i]
         return [app], []

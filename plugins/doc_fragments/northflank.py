@@ -40,8 +40,12 @@ options:
     description:
       - Longest wait, in seconds, for the hourly rate-limit window to reset before the module gives up.
       - Northflank allows 1000 requests per hour per token by default.
+      - Every process of a run (every fork and host) shares one budget per token and URL, recorded in a small ledger
+        under C(~/.ansible/tmp/herokumigrate-budget) (or E(HEROKUMIGRATE_BUDGET_DIR)); once the hour's budget is spent,
+        every process waits for the window to reset instead of meeting a 429.
+      - The default, a whole window, lets a fleet larger than one hour's budget complete; lower it to fail fast.
     type: int
-    default: 900
+    default: 3600
   validate_certs:
     description:
       - Verify the TLS certificate of the API. V(false) turns verification off for this API; nothing else does.

@@ -10,6 +10,7 @@ hooks overridden in heroku.py and northflank.py.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -31,6 +32,8 @@ except ImportError:  # pragma: no cover - reported by the modules through missin
     AuthBase = object
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.rate_budget import RateBudget
 
 try:
     from ansible.module_utils.basic import env_fallback
@@ -134,10 +137,15 @@ class ApiClient(object):
     token_env = None
     url_option = "api_url"
     url_env = None
+    # The run-wide budget (rate_budget.py): requests kept in reserve, and the refill of a bucket without a reset header.
+    budget_reserve = 5
+    budget_refill_per_second = 0.0
+    budget_capacity = None
+    default_max_rate_limit_wait = 900
 
     def __init__(self, token, base_url=None, timeout=30, max_retries=5, max_rate_limit_wait=900,
                  validate_certs=True, ca_path=None, backoff_base=1.0, backoff_cap=60.0, sleep=None, session=None,
-                 url_option=None, url_env=None):
+                 url_option=None, url_env=None, shared_budget=None, on_wait=None):
         if not HAS_REQUESTS:
             raise ApiError("The Python library 'requests' is required: %s" % REQUESTS_IMPORT_ERROR)
         if url_option:
@@ -161,6 +169,16 @@ class ApiClient(object):
         self.waited_seconds = 0.0
         self._resume_at = 0.0  # monotonic time before which the budget is known to be exhausted
         self.clock = time.monotonic
+        # Called with one sentence before every rate-limit wait (a module's ``warn``), so that a wait is visible.
+        self.on_wait = on_wait
+        self.waits = []
+        # A client given its own ``sleep`` simulates its waits (tests): the shared ledger runs on real time, so such a
+        # client keeps to its own budget unless told otherwise.
+        if shared_budget is None:
+            shared_budget = sleep is None
+        self.budget = RateBudget(self.api_name, self.token, self.base_url, reserve=self.budget_reserve,
+                                 refill_per_second=self.budget_refill_per_second, capacity=self.budget_capacity) \
+            if shared_budget else None
 
     # -- settings, checked before any request ----------------------------------------------
     def where(self, option, env):
@@ -224,6 +242,11 @@ class ApiClient(object):
         """Seconds to wait before the next request, judged from rate-limit headers (None: no wait)."""
         return None
 
+    def budget_headers(self, response):
+        """``(remaining, reset_seconds)`` from the response's rate-limit headers, for the shared budget; None when it
+        has none. ``reset_seconds`` is None for an API that sends no reset."""
+        return None
+
     def rate_limit_wait(self, response, attempt):
         """Seconds to wait after a 429 before trying again."""
         return min(self.backoff_cap, self.backoff_base * (2 ** attempt))
@@ -246,15 +269,46 @@ class ApiClient(object):
         """Capped exponential backoff with full jitter."""
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * (2 ** attempt)))
 
-    def _wait(self, seconds, method, route, why):
+    def _wait(self, seconds, method, route, why, sleep=None):
         if seconds > self.max_rate_limit_wait:
             raise self.error_class(
                 "%s: waiting %ds exceeds max_rate_limit_wait=%ds; re-run later or raise the limit"
                 % (why, seconds, self.max_rate_limit_wait),
                 status=429, error_id="rate_limit", method=method, route=route)
         if seconds > 0:
+            if seconds >= 1:
+                note = "%s API: %s, waiting %ds before %s %s" % (self.api_name, why, math.ceil(seconds), method, route)
+                self.waits.append(note)
+                if self.on_wait:
+                    self.on_wait(note)
             self.waited_seconds += seconds
-            self.sleep(seconds)
+            (sleep or self.sleep)(seconds)
+
+    def _wait_for_budget(self, method, route):
+        """Wait until the run-wide budget lets one more request go (every process of the run shares it)."""
+        if not self.budget:
+            return
+        waited = 0.0
+        for _attempt in range(100000):  # bounded by max_rate_limit_wait below; the count is a backstop
+            seconds = self.budget.acquire()
+            if seconds <= 0:
+                return
+            if waited + seconds > self.max_rate_limit_wait:
+                # Longer than allowed: the API has the last word (the ledger may be stale), and its 429 fails the
+                # request as before.
+                return
+            # The ledger runs on real time, whatever ``sleep`` this client was given.
+            self._wait(seconds, method, route, "the rate-limit budget shared by this run is spent", sleep=time.sleep)
+            waited += seconds
+
+    def _record_budget(self, response):
+        if not self.budget:
+            return
+        seen = self.budget_headers(response) if response is not None else None
+        if seen is None:
+            self.budget.release()
+        else:
+            self.budget.record(*seen)
 
     def unreachable(self, exc):
         """One sentence for a request that got no answer: the host, the cause, and what to change."""
@@ -285,6 +339,14 @@ class ApiClient(object):
         return ("Could not reach %s (%s): check %s and the network."
                 % (self.host, reason.strerror if reason else exc.__class__.__name__, url_where))
 
+    def _send(self, method, url, query, json, headers):
+        try:
+            return self.session.request(method, url, params=query, json=json, headers=headers, timeout=self.timeout,
+                                        verify=self.verify)
+        except requests.exceptions.RequestException:
+            self._record_budget(None)  # no answer: another process may probe the budget
+            raise
+
     def request(self, method, route, params=None, query=None, json=None, headers=None, expected=None):
         """Send one request, retrying where it is safe. Returns an ApiResponse for 2xx (and ``expected``)."""
         method = method.upper()
@@ -294,10 +356,10 @@ class ApiClient(object):
             if self._resume_at:
                 self._wait(self._resume_at - self.clock(), method, route, "rate-limit budget exhausted")
                 self._resume_at = 0.0
+            self._wait_for_budget(method, route)
             self.count(method, route)
             try:
-                raw = self.session.request(method, url, params=query, json=json, headers=headers, timeout=self.timeout,
-                                           verify=self.verify)
+                raw = self._send(method, url, query, json, headers)
             except requests.exceptions.SSLError as exc:
                 # A certificate that fails now fails on every retry.
                 raise self.error_class(self.unreachable(exc), error_id="unreachable", method=method, route=route)
@@ -311,6 +373,7 @@ class ApiClient(object):
             except requests.exceptions.RequestException as exc:
                 raise self.error_class(self.unreachable(exc), error_id="unreachable", method=method, route=route)
             response = ApiResponse(raw.status_code, raw.headers, self._decode(raw))
+            self._record_budget(response)
             if response.status == 429 and attempt < self.max_retries:
                 # Rejected before processing, so repeating is safe for every method.
                 self._wait(self.rate_limit_wait(response, attempt), method, route, "rate limit reached")
@@ -337,14 +400,14 @@ class ApiClient(object):
             return raw.text
 
 
-def connection_argument_spec(token_env, url_env, default_url, token_aliases=None):
+def connection_argument_spec(token_env, url_env, default_url, token_aliases=None, max_rate_limit_wait=900):
     """The connection options every module of one API takes (documented in that API's doc fragment)."""
     return dict(
         api_token=dict(type="str", no_log=True, fallback=(env_fallback, [token_env]), aliases=token_aliases or []),
         api_url=dict(type="str", fallback=(env_fallback, [url_env]), default=default_url),
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=5),
-        max_rate_limit_wait=dict(type="int", default=900),
+        max_rate_limit_wait=dict(type="int", default=max_rate_limit_wait),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
     )
@@ -370,7 +433,7 @@ def client_from_options(client_class, options, **kwargs):
         base_url=option("api_url") or os.environ.get(client_class.url_env or "") or client_class.default_base_url,
         timeout=option("timeout", 30),
         max_retries=option("max_retries", 5),
-        max_rate_limit_wait=option("max_rate_limit_wait", 900),
+        max_rate_limit_wait=option("max_rate_limit_wait", client_class.default_max_rate_limit_wait),
         validate_certs=option("validate_certs", True) is not False,
         ca_path=option("ca_path"),
         **kwargs

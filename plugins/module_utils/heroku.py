@@ -20,6 +20,7 @@ FIRST_RANGE = "id ..; max=1000"
 # Heroku refills its token bucket at about 4500/hour (1.25 per second); below this many tokens
 # left we slow down so that our own requests never cause a 429.
 LOW_WATER = 20
+REFILL_PER_SECOND = 4500 / 3600.0
 
 
 class HerokuError(ApiError):
@@ -43,6 +44,10 @@ class HerokuClient(ApiClient):
     api_name = "Heroku"
     token_env = TOKEN_ENV
     url_env = URL_ENV
+    # The shared budget (rate_budget.py) of a bucket that refills continuously and sends no reset.
+    budget_reserve = LOW_WATER
+    budget_refill_per_second = REFILL_PER_SECOND
+    budget_capacity = 4500
 
     def __init__(self, *args, **kwargs):
         super(HerokuClient, self).__init__(*args, **kwargs)
@@ -53,6 +58,12 @@ class HerokuClient(ApiClient):
         headers["Accept"] = ACCEPT
         return headers
 
+    def budget_headers(self, response):
+        try:
+            return int(response.headers.get("RateLimit-Remaining")), None
+        except (TypeError, ValueError):
+            return None
+
     def wait_before_next(self, response):
         try:
             remaining = int(response.headers.get("RateLimit-Remaining"))
@@ -60,7 +71,7 @@ class HerokuClient(ApiClient):
             return None
         if remaining < LOW_WATER:
             # Wait for the bucket to refill back to the low-water mark.
-            return (LOW_WATER - remaining) / 1.25
+            return (LOW_WATER - remaining) / REFILL_PER_SECOND
         return None
 
     def rate_limit_wait(self, response, attempt):

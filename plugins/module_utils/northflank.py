@@ -13,6 +13,9 @@ TOKEN_ENV = "NORTHFLANK_API_TOKEN"
 URL_ENV = "NORTHFLANK_API_BASE_URL"
 DEFAULT_BASE_URL = "https://api.northflank.com"
 PER_PAGE = 100
+# A window of Northflank's (an hour) must be waitable by default, so that a fleet larger than one hour's budget
+# completes instead of failing its units once the budget is spent (docs/user-guide.md, "Fleets").
+MAX_RATE_LIMIT_WAIT = 3600
 
 
 class NorthflankError(ApiError):
@@ -25,6 +28,8 @@ class NorthflankClient(ApiClient):
     api_name = "Northflank"
     token_env = TOKEN_ENV
     url_env = URL_ENV
+    budget_reserve = 5
+    default_max_rate_limit_wait = MAX_RATE_LIMIT_WAIT
 
     def default_headers(self):
         headers = super(NorthflankClient, self).default_headers()
@@ -38,6 +43,17 @@ class NorthflankClient(ApiClient):
             return max(0.0, float(response.headers.get("x-ratelimit-reset")))
         except (TypeError, ValueError):
             return None
+
+    def budget_headers(self, response):
+        try:
+            remaining = int(str(response.headers.get("x-ratelimit-remaining")).strip())
+        except (TypeError, ValueError):
+            return None
+        try:
+            limit = int(str(response.headers.get("x-ratelimit-limit")).strip())
+        except (TypeError, ValueError):
+            limit = None
+        return remaining, self._reset_seconds(response), limit
 
     def wait_before_next(self, response):
         remaining = response.headers.get("x-ratelimit-remaining")
@@ -115,7 +131,7 @@ class NorthflankClient(ApiClient):
 
 def argument_spec():
     """The connection options of every Northflank module (see the doc fragment of the same name)."""
-    return connection_argument_spec(TOKEN_ENV, URL_ENV, DEFAULT_BASE_URL)
+    return connection_argument_spec(TOKEN_ENV, URL_ENV, DEFAULT_BASE_URL, max_rate_limit_wait=MAX_RATE_LIMIT_WAIT)
 
 
 def client_from_params(options, **kwargs):
