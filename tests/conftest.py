@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+import os
 import sys
+import tempfile
 
 from tests.helpers import COLLECTIONS, EmulatorProcess, contract_violations, ensure_collection_link
 from tests.integration.northflank_emulator_api import Api
+
+# The clients of a test run share a rate-limit ledger directory of their own (plugins/module_utils/rate_budget.py),
+# never the user's ~/.ansible/tmp; subprocesses (ansible-playbook, modules) inherit it.
+os.environ.setdefault("HEROKUMIGRATE_BUDGET_DIR", tempfile.mkdtemp(prefix="herokumigrate-budget-"))
 
 # Unit tests import the collection as Ansible does: ansible_collections.herokumigrate.northflank.
 ensure_collection_link()

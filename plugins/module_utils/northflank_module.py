@@ -37,7 +37,8 @@ class NorthflankModule(object):
         if not HAS_REQUESTS:
             module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         try:
-            self.client = client_from_params(module.params)
+            # A wait for the shared rate-limit budget shows as a warning while the run goes on (docs/user-guide.md, Fleets).
+            self.client = client_from_params(module.params, on_wait=module.warn)
         except NorthflankError as exc:
             module.fail_json(msg=exc.message)
 
@@ -120,4 +121,6 @@ class NorthflankModule(object):
             context = "Northflank API error while %s %s" % (self.doing, self.kind)
             self.fail(exc.in_context(context) + self.advice(exc), exc)
         result["api_requests"] = self.client.counts
+        if self.client.waited_seconds:
+            result["waited_seconds"] = round(self.client.waited_seconds, 1)
         self.module.exit_json(**result)
