@@ -4,7 +4,8 @@ Two migrations of the same account must leave the same resources with the same s
 
 - timestamps (``createdAt``, ``updatedAt``, ``concludedAt``, any ISO-8601 time): replaced by ``<time>``;
 - generated IDs (``template-run-000001``: a prefix and the emulator's sequence number, and the ``uid``/``sha`` hashes
-  derived from them): replaced by ``<prefix>-<n>``. A map keyed by generated IDs becomes a sorted list of its records, so
+  derived from them): replaced by ``<prefix>-<n>``. A map keyed by generated IDs becomes a sorted list of its records,
+  so
   two template runs stay two records: a duplicate shows;
 - the emulator's sequence counter (``seq``);
 - how far an asynchronous resource has moved along its statuses (each read moves it one step, and retries read more):

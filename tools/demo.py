@@ -6,12 +6,14 @@
 4. verify.yml: reads back what runs and reports each unit as verified, attention or drift;
 5. cutover.yml on the multi-dyno app northwind-shop, whose Heroku Postgres is a real database on a throwaway PostgreSQL
    cluster (when PostgreSQL is installed; otherwise one line says the step is skipped): Heroku frozen, data imported and
-   verified, the switch left to do by hand; then, the switch declared done, the release phase runs once; then rollback.yml
+   verified, the switch left to do by hand; then, the switch declared done, the release phase runs once; then
+   rollback.yml
    gives Heroku back its maintenance mode and formation.
 
 It leaves build/demo/report.{md,json,html} (the migration's report: what was created, skipped and
 why, what is left to do), build/demo/plan/ (the plan), build/demo/rerun/ (the second run's report)
-build/demo/verify/ (the verification), build/demo/cutover/ (the cut-over's report and state file, build/demo/rollback/ the
+build/demo/verify/ (the verification), build/demo/cutover/ (the cut-over's report and state file, build/demo/rollback/
+the
 rollback's) and build/demo/northflank-state.json (the Northflank emulator's final state).
 """
 
@@ -38,10 +40,12 @@ from tests.integration.postgres import PostgresServer, pg_bin  # noqa: E402
 SHOP = "northwind-shop"
 SHOP_SEED = """
 CREATE TABLE products (id bigserial PRIMARY KEY, sku text UNIQUE NOT NULL, name text NOT NULL, price numeric(10, 2));
-CREATE TABLE orders (id bigserial PRIMARY KEY, product_id bigint REFERENCES products (id), quantity int, placed_at timestamptz);
+CREATE TABLE orders (id bigserial PRIMARY KEY, product_id bigint REFERENCES products (id), quantity int, placed_at
+timestamptz);
 INSERT INTO products (sku, name, price) SELECT 'SKU-' || g, 'Product ' || g, g * 0.99 FROM generate_series(1, 500) AS g;
 INSERT INTO orders (product_id, quantity, placed_at)
-  SELECT 1 + g % 500, 1 + g % 7, '2024-10-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 20000) AS g;
+  SELECT 1 + g % 500, 1 + g % 7, '2024-10-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 20000) AS
+g;
 """
 
 OUT = ROOT / "build" / "demo"
@@ -64,8 +68,9 @@ def playbook(name: str, env: dict, report_dir: Path, *args: str):
     arguments (the cut-over's) leave a failure to the caller, who reads the report."""
     started = time.monotonic()
     lines = []
-    with stream_playbook(f"playbooks/{name}.yml", env, "-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report_dir}",
-                         *args) as proc:
+    with stream_playbook(
+        f"playbooks/{name}.yml", env, "-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={report_dir}", *args
+    ) as proc:
         for line in proc.stdout:
             lines.append(line)
             print("  | " + line.rstrip("\n"), flush=True)
@@ -82,12 +87,19 @@ class stream_playbook:
 
     def __init__(self, playbook_path: str, env: dict, *args: str):
         ensure_collection_link()
-        full_env = {**os.environ, **env, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-                    "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"), "PYTHONUNBUFFERED": "1"}
+        full_env = {
+            **os.environ,
+            **env,
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"),
+            "PYTHONUNBUFFERED": "1",
+        }
         full_env.setdefault("ANSIBLE_FORCE_COLOR", "0")
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), playbook_path, *args]
         self.stderr_file = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, bufsize=1
+        )
         self.stdout = self.proc.stdout
         self.returncode = None
         self.stderr_text = ""
@@ -105,7 +117,8 @@ class stream_playbook:
 
 
 def start_postgres():
-    """A throwaway cluster holding northwind-shop's "Heroku Postgres" and the Northflank addons' databases; None without PostgreSQL."""
+    """A throwaway cluster holding northwind-shop's "Heroku Postgres" and the Northflank addons' databases; None without
+    PostgreSQL."""
     bin_dir = pg_bin()
     if bin_dir is None:
         return None, None
@@ -121,7 +134,9 @@ def fixture_with(source: str) -> Path:
     demo = yaml.safe_load(FIXTURE.read_text())
     for app in demo["apps"]:
         if app["name"] == SHOP:
-            app["addons"] = [dict(a, value=source) if a["plan"].startswith("heroku-postgresql") else a for a in app["addons"]]
+            app["addons"] = [
+                dict(a, value=source) if a["plan"].startswith("heroku-postgresql") else a for a in app["addons"]
+            ]
     path = OUT / "heroku-fixture.yml"
     path.write_text(yaml.safe_dump(demo, sort_keys=False))
     return path
@@ -129,7 +144,9 @@ def fixture_with(source: str) -> Path:
 
 def steps_of(report_dir: Path) -> str:
     unit = next(u for u in json.loads((report_dir / "report.json").read_text())["units"] if u["unit"] == SHOP)
-    lines = [f"  {SHOP}: {unit['status']}"] + [f"    {s['step']}: {s['status']}: {s['detail'][:110]}" for s in unit.get("cutover", [])]
+    lines = [f"  {SHOP}: {unit['status']}"] + [
+        f"    {s['step']}: {s['status']}: {s['detail'][:110]}" for s in unit.get("cutover", [])
+    ]
     return "\n".join(lines)
 
 
@@ -144,7 +161,14 @@ def cutover(heroku, northflank, env, problems):
             nf.get(f"{base}/{SHOP}-{name}", timeout=10)
             nf.get(f"{base}/{SHOP}-{name}/build", timeout=10)
     cut = OUT / "cutover"
-    limit = ("--limit", SHOP, "-e", "herokumigrate_heroku_writes=true", "-e", f"herokumigrate_cutover_state_file={OUT}/state/{SHOP}.json")
+    limit = (
+        "--limit",
+        SHOP,
+        "-e",
+        "herokumigrate_heroku_writes=true",
+        "-e",
+        f"herokumigrate_cutover_state_file={OUT}/state/{SHOP}.json",
+    )
     print("\n== cut over northwind-shop: freeze Heroku, import and verify the data (the switch stays manual)")
     playbook("cutover", env, cut, *limit)
     print(steps_of(cut))
@@ -170,8 +194,17 @@ def main() -> int:
         northflank = EmulatorProcess("northflank", "--state-file", str(state))
     else:
         heroku = EmulatorProcess("heroku", "--fixture", str(fixture_with(source)))
-        northflank = EmulatorProcess("northflank", "--state-file", str(state), "--data-dir", str(OUT / "data"),
-                                     "--pg-target-url", pg.url(), "--pg-bin", pg.bin_dir)
+        northflank = EmulatorProcess(
+            "northflank",
+            "--state-file",
+            str(state),
+            "--data-dir",
+            str(OUT / "data"),
+            "--pg-target-url",
+            pg.url(),
+            "--pg-bin",
+            pg.bin_dir,
+        )
     env = {**heroku.env(), **northflank.env()}
     problems = []
     try:
@@ -205,7 +238,10 @@ def main() -> int:
             problems.append("verify.yml sent write requests to Northflank")
 
         if pg is None:
-            print("\n== cut-over: skipped: PostgreSQL is not installed (tools/system-deps.sh), so there is no database to move")
+            print(
+                "\n== cut-over: skipped: PostgreSQL is not installed (tools/system-deps.sh), so there is no database "
+                "to move"
+            )
         else:
             cutover(heroku, northflank, env, problems)
     finally:
@@ -213,8 +249,10 @@ def main() -> int:
         northflank.stop()
         if pg is not None:
             pg.stop()
-    print(f"\nReport: {(OUT / 'report.md').relative_to(ROOT)} (.json, .html); plan: build/demo/plan/; "
-          f"verification: build/demo/verify/; Northflank state: {state.relative_to(ROOT)}")
+    print(
+        f"\nReport: {(OUT / 'report.md').relative_to(ROOT)} (.json, .html); plan: build/demo/plan/; "
+        f"verification: build/demo/verify/; Northflank state: {state.relative_to(ROOT)}"
+    )
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0

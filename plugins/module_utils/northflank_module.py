@@ -37,7 +37,8 @@ class NorthflankModule(object):
         if not HAS_REQUESTS:
             module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         try:
-            # A wait for the shared rate-limit budget shows as a warning while the run goes on (docs/user-guide.md, Fleets).
+            # A wait for the shared rate-limit budget shows as a warning while the run goes on (docs/user-guide.md,
+            # Fleets).
             self.client = client_from_params(module.params, on_wait=module.warn)
         except NorthflankError as exc:
             module.fail_json(msg=exc.message)
@@ -96,14 +97,15 @@ class NorthflankModule(object):
     # What to do about an error Northflank answered, by status: the API's own words name the field or the resource.
     ADVICE = {
         400: "Northflank refused the value named above: change the option (or herokumigrate_* variable) that sets it, "
-             "then re-run",
+        "then re-run",
         402: "Northflank refused for billing: the team's plan or quota does not allow it; raise the quota or choose a "
-             "smaller plan, then re-run",
+        "smaller plan, then re-run",
         403: "the API token's role may not %(doing)s %(kind)ss: give the token a role with that permission on the "
-             "project, then re-run",
+        "project, then re-run",
         409: "another resource already holds this name: rename or delete it on Northflank (or override the name), "
-             "then re-run",
-        429: "Northflank's rate limit is spent: re-run later; what was created is kept and the re-run goes on from there",
+        "then re-run",
+        429: ("Northflank's rate limit is spent: re-run later; what was created is kept and the re-run goes on from "
+              "there"),
     }
 
     def advice(self, exc):

@@ -9,8 +9,23 @@ be looped over and printed without printing a value. No I/O here: unit-tested di
 from __future__ import annotations
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules import (
-    STAGES, WEB, WEB_PORT_NAME, MappingError, addon_type_for, builder_for, domain_parts, dropped_variables, git_mirror_for,
-    northflank_name, plan_for, project_rename, region_for, repository_for, runtime_variables, unique_names)
+    STAGES,
+    WEB,
+    WEB_PORT_NAME,
+    MappingError,
+    addon_type_for,
+    builder_for,
+    domain_parts,
+    dropped_variables,
+    git_mirror_for,
+    northflank_name,
+    plan_for,
+    project_rename,
+    region_for,
+    repository_for,
+    runtime_variables,
+    unique_names,
+)
 
 
 class UnitPlan(object):
@@ -73,7 +88,9 @@ class UnitPlan(object):
         """The web dyno's port: public, unless the app is a Private Space app with internal routing (reachable only
         inside its space on Heroku; inside its project on Northflank)."""
         public = not info["app"].get("internal_routing")
-        return dict(name=WEB_PORT_NAME, internal_port=int(self.settings.get("web_port", 8080)), public=public, protocol="HTTP")
+        return dict(
+            name=WEB_PORT_NAME, internal_port=int(self.settings.get("web_port", 8080)), public=public, protocol="HTTP"
+        )
 
     def health_checks(self):
         path = self.settings.get("health_check_path")
@@ -88,19 +105,34 @@ class UnitPlan(object):
         app = info["app"]["name"]
         dropped = dropped_variables(info, self.settings.get("variables") or {})
         if dropped:
-            self.skipped.append(dict(what="config vars of %s: %s" % (app, ", ".join(dropped)), why="set by Heroku itself"))
+            self.skipped.append(
+                dict(what="config vars of %s: %s" % (app, ", ".join(dropped)), why="set by Heroku itself")
+            )
         for addon in info.get("addons") or []:
             if addon_type_for(addon["service"], self.settings) is None and addon["service"] != "scheduler":
-                self.skipped.append(dict(what="add-on %s (%s) of %s" % (addon["name"], addon["plan"], app),
-                                         why="no Northflank equivalent: its config vars are copied, the service stays at its provider"))
+                self.skipped.append(
+                    dict(
+                        what="add-on %s (%s) of %s" % (addon["name"], addon["plan"], app),
+                        why="no Northflank equivalent: its config vars are copied, the service stays at its provider",
+                    )
+                )
         if info.get("scheduler", {}).get("available") is False:
-            self.todo.append("%s: the Heroku Scheduler jobs could not be read; list them in herokumigrate_scheduler_jobs" % app)
+            self.todo.append(
+                "%s: the Heroku Scheduler jobs could not be read; list them in herokumigrate_scheduler_jobs" % app
+            )
         for d in info.get("custom_domains") or []:
-            self.todo.append("%s: publish the DNS records of %s (see the domain's records), then re-run with herokumigrate_verify_domains" % (app, d))
+            self.todo.append(
+                "%s: publish the DNS records of %s (see the domain's records), then re-run with "
+                "herokumigrate_verify_domains"
+                % (app, d)
+            )
         self.git_mirrors.append(git_mirror_for(info, self.settings, self.unit))
         if not self.settings.get("git_mirror"):
             # With herokumigrate_git_mirror the mirror's result takes this line's place (unit_record).
-            self.todo.append("%s: mirror the Heroku Git repository (%s) to the repository Northflank builds from" % (app, info["app"]["git_url"]))
+            self.todo.append(
+                "%s: mirror the Heroku Git repository (%s) to the repository Northflank builds from"
+                % (app, info["app"]["git_url"])
+            )
         for feature, enabled in sorted((info.get("features") or {}).items()):
             if enabled:
                 self.warnings.append("%s: Heroku labs feature %s has no Northflank equivalent" % (app, feature))
@@ -115,21 +147,41 @@ class UnitPlan(object):
         by_addon = dict((a["heroku_addon"], a["name"]) for a in addons)
         scheduled = [j for j in jobs if not j.get("release_phase")]
         release = next((j["name"] for j in jobs if j.get("release_phase")), None)
-        hosts = dict((d["domain"] if s["name"] in (None, "@") else "%s.%s" % (s["name"], d["domain"]), d["domain"])
-                     for d in domains for s in d["subdomains"])
-        dynos = [dict(type=row["type"], size=row.get("size"), quantity=row.get("quantity"),
-                      northflank=release if row["type"] == "release" else by_process.get(row["type"]))
-                 for row in info.get("formation") or []]
+        hosts = dict(
+            (d["domain"] if s["name"] in (None, "@") else "%s.%s" % (s["name"], d["domain"]), d["domain"])
+            for d in domains
+            for s in d["subdomains"]
+        )
+        dynos = [
+            dict(
+                type=row["type"],
+                size=row.get("size"),
+                quantity=row.get("quantity"),
+                northflank=release if row["type"] == "release" else by_process.get(row["type"]),
+            )
+            for row in info.get("formation") or []
+        ]
         if release and not any(d["type"] == "release" for d in dynos):
             dynos.append(dict(type="release", size=None, quantity=None, northflank=release))
         schedule = list(info.get("scheduler", {}).get("jobs") or []) + list(self.settings.get("scheduler_jobs") or [])
-        self.heroku.append(dict(
-            app=app, stage=(info.get("pipeline") or {}).get("stage"), dynos=dynos,
-            addons=[dict(name=a["name"], service=a.get("service"), plan=a.get("plan"), northflank=by_addon.get(a["name"]))
-                    for a in info.get("addons") or []],
-            scheduler=[dict(command=j.get("command"), schedule=j.get("schedule"), northflank=nf["name"] if nf else None)
-                       for j, nf in zip(schedule, scheduled + [None] * len(schedule))],
-            domains=[dict(hostname=h, northflank=hosts.get(h)) for h in info.get("custom_domains") or []]))
+        self.heroku.append(
+            dict(
+                app=app,
+                stage=(info.get("pipeline") or {}).get("stage"),
+                dynos=dynos,
+                addons=[
+                    dict(
+                        name=a["name"], service=a.get("service"), plan=a.get("plan"), northflank=by_addon.get(a["name"])
+                    )
+                    for a in info.get("addons") or []
+                ],
+                scheduler=[
+                    dict(command=j.get("command"), schedule=j.get("schedule"), northflank=nf["name"] if nf else None)
+                    for j, nf in zip(schedule, scheduled + [None] * len(schedule))
+                ],
+                domains=[dict(hostname=h, northflank=hosts.get(h)) for h in info.get("custom_domains") or []],
+            )
+        )
 
     # -- resources ------------------------------------------------------------------------
     def addons(self, project, info, owned_only=True):
@@ -143,28 +195,64 @@ class UnitPlan(object):
             if nf_type is None:
                 continue
             if addon["owned_by_other_app"] and owned_only:
-                self.skipped.append(dict(what="add-on %s attached to %s" % (addon["name"], info["app"]["name"]),
-                                         why="owned by %s: migrated with that app; its connection string is copied" % addon["owning_app"]))
+                self.skipped.append(
+                    dict(
+                        what="add-on %s attached to %s" % (addon["name"], info["app"]["name"]),
+                        why="owned by %s: migrated with that app; its connection string is copied"
+                        % addon["owning_app"],
+                    )
+                )
                 continue
             defaults = (self.settings.get("addon_settings") or {}).get(nf_type) or {}
             # One Northflank addon per Heroku add-on, named after it (its name is unique across Heroku).
             name = self.name(addon["name"], "addon", key="addon:%s" % addon["name"])
-            out.append(dict(project=project, name=name, type=nf_type, version=defaults.get("version"), plan=defaults.get("plan"),
-                            storage=defaults.get("storage"), replicas=defaults.get("replicas"), tls=defaults.get("tls"),
-                            heroku_addon=addon["name"], heroku_plan=addon["plan"]))
-            self.todo.append("%s: move the data of %s (%s) into Northflank addon %s (herokumigrate.northflank.northflank_addon_import), "
-                             "then point %s at it" % (info["app"]["name"], addon["name"], addon["plan"], name, ", ".join(addon["config_vars"]) or "the app"))
+            out.append(
+                dict(
+                    project=project,
+                    name=name,
+                    type=nf_type,
+                    version=defaults.get("version"),
+                    plan=defaults.get("plan"),
+                    storage=defaults.get("storage"),
+                    replicas=defaults.get("replicas"),
+                    tls=defaults.get("tls"),
+                    heroku_addon=addon["name"],
+                    heroku_plan=addon["plan"],
+                )
+            )
+            self.todo.append(
+                "%s: move the data of %s (%s) into Northflank addon %s "
+                "(herokumigrate.northflank.northflank_addon_import), "
+                "then point %s at it"
+                % (
+                    info["app"]["name"],
+                    addon["name"],
+                    addon["plan"],
+                    name,
+                    ", ".join(addon["config_vars"]) or "the app",
+                )
+            )
         return out
 
     def scheduler_jobs(self, project, info, source, prefix, variables_ref=None):
         jobs = list(info.get("scheduler", {}).get("jobs") or []) + list(self.settings.get("scheduler_jobs") or [])
         out = []
         for index, job in enumerate(jobs, 1):
-            size = (job.get("dyno_size") or "standard-1x")
+            size = job.get("dyno_size") or "standard-1x"
             name = self.name("%s-scheduler-%d" % (prefix, index), "job", key="%s/scheduler:%d" % (prefix, index))
-            out.append(dict(project=project, name=name, schedule=job["schedule"],
-                            concurrency_policy="forbid", plan=self.plan_of(dict(size=size)), deploy_from=source,
-                            start=dict(command=job["command"]), runtime_variables_ref=variables_ref, heroku_command=job["command"]))
+            out.append(
+                dict(
+                    project=project,
+                    name=name,
+                    schedule=job["schedule"],
+                    concurrency_policy="forbid",
+                    plan=self.plan_of(dict(size=size)),
+                    deploy_from=source,
+                    start=dict(command=job["command"]),
+                    runtime_variables_ref=variables_ref,
+                    heroku_command=job["command"],
+                )
+            )
         return out
 
     def release_job(self, project, info, source, prefix, variables_ref):
@@ -172,48 +260,92 @@ class UnitPlan(object):
         if not command:
             return []
         web = next((f for f in info["formation"] if f["type"] == WEB), info["formation"][0])
-        self.todo.append("%s: the release phase (%s) is job %s-release; it is not run by the migration, since it would run "
-                         "against the Heroku databases the app still uses" % (info["app"]["name"], command, prefix))
-        return [dict(project=project, name=self.name("%s-release" % prefix, "job", key="%s/release" % prefix), plan=self.plan_of(web), deploy_from=source,
-                     start=dict(command=command), runtime_variables_ref=variables_ref, heroku_command=command, release_phase=True)]
+        self.todo.append(
+            "%s: the release phase (%s) is job %s-release; it is not run by the migration, since it would run "
+            "against the Heroku databases the app still uses" % (info["app"]["name"], command, prefix)
+        )
+        return [
+            dict(
+                project=project,
+                name=self.name("%s-release" % prefix, "job", key="%s/release" % prefix),
+                plan=self.plan_of(web),
+                deploy_from=source,
+                start=dict(command=command),
+                runtime_variables_ref=variables_ref,
+                heroku_command=command,
+                release_phase=True,
+            )
+        ]
 
     def domains(self, project, info, service):
         if not self.settings.get("domains", True):
             return []
         out = {}
         for hostname in info.get("custom_domains") or []:
-            domain, sub = domain_parts(hostname, self.settings.get("domain_apexes"), "%s (app %s)" % (self.unit, info["app"]["name"]))
+            domain, sub = domain_parts(
+                hostname, self.settings.get("domain_apexes"), "%s (app %s)" % (self.unit, info["app"]["name"])
+            )
             entry = out.setdefault(domain, dict(domain=domain, project=project, subdomains=[]))
             entry["subdomains"].append(dict(name=sub, service=service, port=WEB_PORT_NAME))
         return [out[k] for k in sorted(out)]
 
     # -- scenarios ------------------------------------------------------------------------
     def app_services(self, project, info, prefix, stage=None):
-        """A build service, one deployment service per process type and a secret group (multi-dyno and pipeline apps)."""
+        """A build service, one deployment service per process type and a secret group (multi-dyno and pipeline
+        apps)."""
         app = info["app"]["name"]
         repo = repository_for(app, self.settings, self.unit)
         builder = self.name("%s-builder" % prefix, "service", key="%s/builder" % prefix)
-        build = dict(project=project, name=builder, type="build", vcs=dict(repo, branch=None), build_plan=self.settings.get("build_plan"),
-                     buildpack=self.buildpack(info), build_rules=dict(branches=[repo["branch"]], pull_requests=[]),
-                     build_arguments_ref=self.secret("%s-build" % prefix, self.build_arguments(info)))
+        build = dict(
+            project=project,
+            name=builder,
+            type="build",
+            vcs=dict(repo, branch=None),
+            build_plan=self.settings.get("build_plan"),
+            buildpack=self.buildpack(info),
+            build_rules=dict(branches=[repo["branch"]], pull_requests=[]),
+            build_arguments_ref=self.secret("%s-build" % prefix, self.build_arguments(info)),
+        )
         source = dict(build_service=builder, branch=repo["branch"], build_sha="latest")
         deployments = []
         for row in info["formation"]:
             if row["type"] == "release":
                 continue
             web = row["type"] == WEB
-            deployments.append(dict(
-                project=project, name=self.name("%s-%s" % (prefix, row["type"]), "service", key="%s/process:%s" % (prefix, row["type"])), type="deployment",
-                plan=self.plan_of(row), instances=row["quantity"], deploy_from=source, start=dict(process=row["type"]),
-                ports=[self.web_port(info)] if web else [], health_checks=self.health_checks() if web else None,
-                process_type=row["type"], stage=stage))
+            deployments.append(
+                dict(
+                    project=project,
+                    name=self.name(
+                        "%s-%s" % (prefix, row["type"]), "service", key="%s/process:%s" % (prefix, row["type"])
+                    ),
+                    type="deployment",
+                    plan=self.plan_of(row),
+                    instances=row["quantity"],
+                    deploy_from=source,
+                    start=dict(process=row["type"]),
+                    ports=[self.web_port(info)] if web else [],
+                    health_checks=self.health_checks() if web else None,
+                    process_type=row["type"],
+                    stage=stage,
+                )
+            )
         env_ref = self.secret("%s-env" % prefix, self.variables(info, web=True))
-        jobs = self.scheduler_jobs(project, info, source, prefix) + self.release_job(project, info, source, prefix, None)
-        group = dict(project=project, name=self.name("%s-env" % prefix, "secret_group", key="%s/env" % prefix), secret_type="runtime", priority=10,
-                     restricted_to=[dict(id=d["name"], type="service") for d in deployments] + [dict(id=j["name"], type="job") for j in jobs],
-                     variables_ref=env_ref)
+        jobs = self.scheduler_jobs(project, info, source, prefix) + self.release_job(
+            project, info, source, prefix, None
+        )
+        group = dict(
+            project=project,
+            name=self.name("%s-env" % prefix, "secret_group", key="%s/env" % prefix),
+            secret_type="runtime",
+            priority=10,
+            restricted_to=[dict(id=d["name"], type="service") for d in deployments]
+            + [dict(id=j["name"], type="job") for j in jobs],
+            variables_ref=env_ref,
+        )
         web_service = next((d["name"] for d in deployments if d["process_type"] == WEB), None)
-        return dict(app=app, build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service)
+        return dict(
+            app=app, build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service
+        )
 
     def single_dyno(self, info):
         app = info["app"]["name"]
@@ -222,11 +354,22 @@ class UnitPlan(object):
         repo = repository_for(app, self.settings, self.unit)
         web = row["type"] == WEB
         name = self.name(app, "service", key="%s/process:%s" % (app, row["type"]))
-        service = dict(project=project, name=name, type="combined", vcs=repo, plan=self.plan_of(row), build_plan=self.settings.get("build_plan"),
-                       instances=row["quantity"], buildpack=self.buildpack(info), ports=[self.web_port(info)] if web else [],
-                       health_checks=self.health_checks() if web else None, start=None if web else dict(process=row["type"]),
-                       runtime_variables_ref=self.secret("%s-runtime" % app, self.variables(info, web=web)),
-                       build_arguments_ref=self.secret("%s-build" % app, self.build_arguments(info)), process_type=row["type"])
+        service = dict(
+            project=project,
+            name=name,
+            type="combined",
+            vcs=repo,
+            plan=self.plan_of(row),
+            build_plan=self.settings.get("build_plan"),
+            instances=row["quantity"],
+            buildpack=self.buildpack(info),
+            ports=[self.web_port(info)] if web else [],
+            health_checks=self.health_checks() if web else None,
+            start=None if web else dict(process=row["type"]),
+            runtime_variables_ref=self.secret("%s-runtime" % app, self.variables(info, web=web)),
+            build_arguments_ref=self.secret("%s-build" % app, self.build_arguments(info)),
+            process_type=row["type"],
+        )
         source = dict(build_service=name, branch=repo["branch"], build_sha="latest")
         # Jobs of a combined service get its runtime variables; multi-dyno jobs inherit the secret group.
         env = service["runtime_variables_ref"]
@@ -234,8 +377,16 @@ class UnitPlan(object):
         self.report_app(info)
         addons, domains = self.addons(project, info), self.domains(project, info, name if web else None)
         self.summarize(info, [service], addons, jobs, domains)
-        return dict(project=self.project(project, info), addons=addons, secret_groups=[], services=[service],
-                    jobs=jobs, domains=domains, pipeline=None, release_flows=[])
+        return dict(
+            project=self.project(project, info),
+            addons=addons,
+            secret_groups=[],
+            services=[service],
+            jobs=jobs,
+            domains=domains,
+            pipeline=None,
+            release_flows=[],
+        )
 
     def multi_dyno(self, info):
         app = info["app"]["name"]
@@ -244,21 +395,41 @@ class UnitPlan(object):
         self.report_app(info)
         addons, domains = self.addons(project, info), self.domains(project, info, parts["web"])
         self.summarize(info, parts["deployments"], addons, parts["jobs"], domains)
-        return dict(project=self.project(project, info), addons=addons, secret_groups=[parts["group"]],
-                    services=[parts["build"]] + parts["deployments"], jobs=parts["jobs"],
-                    domains=domains, pipeline=None, release_flows=[])
+        return dict(
+            project=self.project(project, info),
+            addons=addons,
+            secret_groups=[parts["group"]],
+            services=[parts["build"]] + parts["deployments"],
+            jobs=parts["jobs"],
+            domains=domains,
+            pipeline=None,
+            release_flows=[],
+        )
 
     def pipeline(self, info):
         name = info["pipeline"]["name"]
         project = self.name(self.settings.get("project") or name, "project", key="unit")
-        apps = sorted(info["apps"], key=lambda a: STAGES.index(a["pipeline"]["stage"]) if a["pipeline"]["stage"] in STAGES else 99)
-        result = dict(project=self.project(project, apps[0] if apps else None, pipeline=name), addons=[], secret_groups=[],
-                      services=[], jobs=[], domains=[], release_flows=[])
+        apps = sorted(
+            info["apps"], key=lambda a: STAGES.index(a["pipeline"]["stage"]) if a["pipeline"]["stage"] in STAGES else 99
+        )
+        result = dict(
+            project=self.project(project, apps[0] if apps else None, pipeline=name),
+            addons=[],
+            secret_groups=[],
+            services=[],
+            jobs=[],
+            domains=[],
+            release_flows=[],
+        )
         by_stage = {}
         for app in apps:
             stage = app["pipeline"]["stage"]
             if stage not in STAGES:
-                self.skipped.append(dict(what="app %s" % app["app"]["name"], why="pipeline stage %s has no Northflank equivalent" % stage))
+                self.skipped.append(
+                    dict(
+                        what="app %s" % app["app"]["name"], why="pipeline stage %s has no Northflank equivalent" % stage
+                    )
+                )
                 self.summarize(app, [], [], [], [])
                 continue
             parts = self.app_services(project, app, app["app"]["name"], stage=stage)
@@ -271,9 +442,17 @@ class UnitPlan(object):
             result["domains"] += domains
             self.report_app(app)
             self.summarize(app, parts["deployments"], addons, parts["jobs"], domains)
-        stages = dict((stage, dict(services=[d["name"] for p in parts for d in p["deployments"]],
-                                   jobs=[j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")], addons=[]))
-                      for stage, parts in by_stage.items())
+        stages = dict(
+            (
+                stage,
+                dict(
+                    services=[d["name"] for p in parts for d in p["deployments"]],
+                    jobs=[j["name"] for p in parts for j in p["jobs"] if j.get("release_phase")],
+                    addons=[],
+                ),
+            )
+            for stage, parts in by_stage.items()
+        )
         result["pipeline"] = dict(project=project, name=self.name(name, "pipeline", key="pipeline"), stages=stages)
         result["release_flows"] = self.release_flows(project, result["pipeline"]["name"], by_stage)
         return result
@@ -292,6 +471,7 @@ class UnitPlan(object):
         def score(up):
             types = set(d["process_type"] for d in up["deployments"])
             return (-len(wanted & types), -(release and UnitPlan._release_job(up) is not None), up["app"])
+
         return sorted(previous, key=score)[0]
 
     def release_flows(self, project, pipeline, by_stage):
@@ -319,31 +499,48 @@ class UnitPlan(object):
                 for parts in parts_list:
                     up = self.upstream_for(parts, previous)
                     if len(previous) > 1:
-                        self.warnings.append("stage %s: %s is promoted from %s (of %s in the stage before)"
-                                             % (stage, parts["app"], up["app"], ", ".join(p["app"] for p in previous)))
+                        self.warnings.append(
+                            "stage %s: %s is promoted from %s (of %s in the stage before)"
+                            % (stage, parts["app"], up["app"], ", ".join(p["app"] for p in previous))
+                        )
                     origins = dict((d["process_type"], d["name"]) for d in up["deployments"])
                     for d in parts["deployments"]:
                         if d["process_type"] in origins:
                             targets.append(dict(id=d["name"], type="service", origin=origins[d["process_type"]]))
                         else:
-                            self.skipped.append(dict(
-                                what="promotion of process type %s to %s (stage %s)" % (d["process_type"], parts["app"], stage),
-                                why="%s, which it is promoted from, does not run it: service %s deploys its own build"
-                                    % (up["app"], d["name"])))
+                            self.skipped.append(
+                                dict(
+                                    what="promotion of process type %s to %s (stage %s)"
+                                    % (d["process_type"], parts["app"], stage),
+                                    why="%s, which it is promoted from, does not run it: service %s deploys its own "
+                                    "build"
+                                    % (up["app"], d["name"]),
+                                )
+                            )
                     release, up_release = self._release_job(parts), self._release_job(up)
                     if release and up_release:
                         phases.append(dict(job=release, origin=up_release))
                     elif release:
-                        self.skipped.append(dict(
-                            what="release phase of %s in the %s release flow" % (parts["app"], stage),
-                            why="%s, which it is promoted from, has no release phase to promote: run job %s yourself"
-                                % (up["app"], release)))
+                        self.skipped.append(
+                            dict(
+                                what="release phase of %s in the %s release flow" % (parts["app"], stage),
+                                why="%s, which it is promoted from, has no release phase to promote: run job %s "
+                                "yourself"
+                                % (up["app"], release),
+                            )
+                        )
                     elif up_release:
-                        self.warnings.append("stage %s: %s has no release phase; the release phase of %s is not run for it"
-                                             % (stage, parts["app"], up["app"]))
+                        self.warnings.append(
+                            "stage %s: %s has no release phase; the release phase of %s is not run for it"
+                            % (stage, parts["app"], up["app"])
+                        )
             if not targets:
-                self.skipped.append(dict(what="release flow of stage %s" % stage,
-                                         why="nothing to promote from the stage before; its services deploy their own builds"))
+                self.skipped.append(
+                    dict(
+                        what="release flow of stage %s" % stage,
+                        why="nothing to promote from the stage before; its services deploy their own builds",
+                    )
+                )
                 previous = parts_list
                 continue
             flow["targets"] = targets
@@ -354,7 +551,9 @@ class UnitPlan(object):
         return flows
 
     def project(self, name, info, pipeline=None):
-        region = self.settings.get("region") or region_for((info or {}).get("app", {}).get("region"), self.settings.get("regions") or {}, self.unit)
+        region = self.settings.get("region") or region_for(
+            (info or {}).get("app", {}).get("region"), self.settings.get("regions") or {}, self.unit
+        )
         what = "pipeline %s" % pipeline if pipeline else "app %s" % info["app"]["name"]
         # The description marks the project as this unit's: northflank_project's owner refuses another unit's project.
         return dict(name=name, region=region, description="Migrated from Heroku %s" % what, owner="Heroku %s" % what)
@@ -373,12 +572,22 @@ class UnitPlan(object):
             renamed.extend(entries)
         self.reset()
         resources = self.compose(kind, scenario, info)
-        project_entry = project_rename(kind, self.unit, resources["project"]["name"]) if self.settings.get("project") else None
+        project_entry = (
+            project_rename(kind, self.unit, resources["project"]["name"]) if self.settings.get("project") else None
+        )
         self.renamed = ([project_entry] if project_entry else []) + renamed
-        resources.update(unit=self.unit, kind=kind, scenario="pipeline" if kind == "pipeline" else scenario,
-                         tables_version=self.settings.get("tables_version"),
-                         renamed=self.renamed, todo=self.todo, skipped=self.skipped, warnings=self.warnings,
-                         git_mirrors=self.git_mirrors, heroku=self.heroku)
+        resources.update(
+            unit=self.unit,
+            kind=kind,
+            scenario="pipeline" if kind == "pipeline" else scenario,
+            tables_version=self.settings.get("tables_version"),
+            renamed=self.renamed,
+            todo=self.todo,
+            skipped=self.skipped,
+            warnings=self.warnings,
+            git_mirrors=self.git_mirrors,
+            heroku=self.heroku,
+        )
         return resources
 
     def compose(self, kind, scenario, info):

@@ -10,7 +10,17 @@ from __future__ import annotations
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_git import redact_url
 
 
-RESOURCE_KINDS = ("git_mirrors", "project", "addons", "services", "jobs", "secret_groups", "domains", "pipeline", "release_flows")
+RESOURCE_KINDS = (
+    "git_mirrors",
+    "project",
+    "addons",
+    "services",
+    "jobs",
+    "secret_groups",
+    "domains",
+    "pipeline",
+    "release_flows",
+)
 # heroku_git_mirror's status -> the report's words
 GIT_ACTIONS = {"mirrored": "mirrored", "would_mirror": "would mirror", "up_to_date": "up to date", "empty": "empty"}
 UNCHANGED = ("unchanged", "skipped", "up to date", "empty")
@@ -25,7 +35,7 @@ def _action(result, mode):
     if not result.get("changed"):
         return "unchanged"
     created = (result.get("diff") or {}).get("before") in ({}, None)
-    verb = ("create" if created else "update")
+    verb = "create" if created else "update"
     return "would " + verb if mode in PLAN_MODES else verb + "d"
 
 
@@ -36,10 +46,17 @@ def _git_mirror(result, spec, todo):
     else:
         action = GIT_ACTIONS.get(result.get("status"), "unchanged")
     if action == "empty":
-        todo.append("%s: the Heroku Git repository is empty (the app was not deployed with git push): push its source to %s, "
-                    "branch %s, yourself" % (spec.get("app"), redact_url(spec.get("target_url")), spec.get("branch")))
-    return dict(kind="git_mirrors", name=spec.get("app"), action=action, changed_paths=result.get("changed_refs") or [],
-                message=result.get("msg") if result.get("failed") else None)
+        todo.append(
+            "%s: the Heroku Git repository is empty (the app was not deployed with git push): push its source to %s, "
+            "branch %s, yourself" % (spec.get("app"), redact_url(spec.get("target_url")), spec.get("branch"))
+        )
+    return dict(
+        kind="git_mirrors",
+        name=spec.get("app"),
+        action=action,
+        changed_paths=result.get("changed_refs") or [],
+        message=result.get("msg") if result.get("failed") else None,
+    )
 
 
 def _hostname(subdomain, domain):
@@ -63,18 +80,39 @@ def unit_record(plan, results, mode):
                 resources.append(_git_mirror(item, spec, todo))
                 continue
             name = spec.get("name") or spec.get("domain") or spec.get("stage")
-            resources.append(dict(kind=kind, name=name, action=_action(item, mode), changed_paths=item.get("changed_paths") or [],
-                                  message=item.get("msg") if item.get("failed") else None))
+            resources.append(
+                dict(
+                    kind=kind,
+                    name=name,
+                    action=_action(item, mode),
+                    changed_paths=item.get("changed_paths") or [],
+                    message=item.get("msg") if item.get("failed") else None,
+                )
+            )
             dns.extend(item.get("dns_records") or [])
             domain = (item.get("item") or {}).get("domain")
-            todo.extend("%s: %s" % (_hostname(p.get("name"), domain), p.get("reason")) for p in item.get("pending") or [])
+            todo.extend(
+                "%s: %s" % (_hostname(p.get("name"), domain), p.get("reason")) for p in item.get("pending") or []
+            )
     failed = any(r["action"] == "failed" for r in resources)
-    return dict(unit=plan["unit"], scenario=plan["scenario"], kind=plan["kind"], mode=mode,
-                status="failed" if failed else ("planned" if mode in PLAN_MODES else "migrated"),
-                project=plan["project"]["name"], region=plan["project"]["region"], resources=resources,
-                changed=sum(1 for r in resources if r["action"] not in UNCHANGED),
-                skipped=plan["skipped"], todo=todo, warnings=plan["warnings"], renamed=plan["renamed"], dns_records=dns,
-                tables_version=plan.get("tables_version"), heroku=plan.get("heroku") or [])
+    return dict(
+        unit=plan["unit"],
+        scenario=plan["scenario"],
+        kind=plan["kind"],
+        mode=mode,
+        status="failed" if failed else ("planned" if mode in PLAN_MODES else "migrated"),
+        project=plan["project"]["name"],
+        region=plan["project"]["region"],
+        resources=resources,
+        changed=sum(1 for r in resources if r["action"] not in UNCHANGED),
+        skipped=plan["skipped"],
+        todo=todo,
+        warnings=plan["warnings"],
+        renamed=plan["renamed"],
+        dns_records=dns,
+        tables_version=plan.get("tables_version"),
+        heroku=plan.get("heroku") or [],
+    )
 
 
 # -- verification of a migrated unit -------------------------------------------------------------------
@@ -103,7 +141,10 @@ def _runtime_service(item):
         if state is None:
             continue
         ok = state == SERVICE_OK[part]
-        label, reason = "%s %s" % (part, state), None if ok else "service %s: %s is %s, not %s" % (name, part, state, SERVICE_OK[part])
+        label, reason = (
+            "%s %s" % (part, state),
+            None if ok else "service %s: %s is %s, not %s" % (name, part, state, SERVICE_OK[part]),
+        )
         if state == "no build yet":
             label, reason = "no build", "service %s has no build yet: push to its branch or start a build" % name
         checks.append(dict(kind="services", name=name, state=label, ok=ok, reason=reason))
@@ -116,27 +157,55 @@ def _runtime_addon(item):
         return [dict(kind="addons", name=name, state="missing", ok=False, reason="addon %s does not exist" % name)]
     state = addon.get("status")
     ok = state == ADDON_OK
-    return [dict(kind="addons", name=name, state=state, ok=ok, reason=None if ok else "addon %s is %s, not %s" % (name, state, ADDON_OK))]
+    return [
+        dict(
+            kind="addons",
+            name=name,
+            state=state,
+            ok=ok,
+            reason=None if ok else "addon %s is %s, not %s" % (name, state, ADDON_OK),
+        )
+    ]
 
 
 def _runtime_domain(item):
     domain = item.get("domain") or {}
     name = domain.get("name") or (item.get("item") or {}).get("domain")
-    checks = [dict(kind="domains", name=name, state=domain.get("status"), ok=domain.get("status") == "verified",
-                   reason=None if domain.get("status") == "verified" else "domain %s is not verified: publish its TXT record" % name)]
+    checks = [
+        dict(
+            kind="domains",
+            name=name,
+            state=domain.get("status"),
+            ok=domain.get("status") == "verified",
+            reason=None
+            if domain.get("status") == "verified"
+            else "domain %s is not verified: publish its TXT record" % name,
+        )
+    ]
     for sub in item.get("subdomains") or []:
         full = sub.get("fullName") or _hostname(sub.get("name"), name)
         verified = bool(sub.get("verified"))
-        checks.append(dict(kind="domains", name=full, state="verified" if verified else "not verified", ok=verified,
-                           reason=None if verified else "subdomain %s is not verified: publish its %s record" % (full, sub.get("recordType") or "CNAME")))
+        checks.append(
+            dict(
+                kind="domains",
+                name=full,
+                state="verified" if verified else "not verified",
+                ok=verified,
+                reason=None
+                if verified
+                else "subdomain %s is not verified: publish its %s record" % (full, sub.get("recordType") or "CNAME"),
+            )
+        )
     return checks
 
 
 def verify_record(record, runtime):
-    """A unit's record (from unit_record in mode ``verify``, i.e. check mode) completed with the runtime state of what was created.
+    """A unit's record (from unit_record in mode ``verify``, i.e. check mode) completed with the runtime state of what
+    was created.
 
     ``runtime`` holds the registered results of ``northflank_service_info`` (``services``) and ``northflank_addon_info``
-    (``addons``) looped over the plan's items, and of the domain task (``domains``). The status becomes ``drift`` when anything
+    (``addons``) looped over the plan's items, and of the domain task (``domains``). The status becomes ``drift`` when
+    anything
     would be created or changed, ``attention`` when nothing would change but something is not running or verified yet,
     ``verified`` otherwise; ``failed`` and ``unsupported`` records are returned as they are. ``reasons`` lists why.
     """
@@ -149,20 +218,42 @@ def verify_record(record, runtime):
         checks.extend(_runtime_addon(item))
     for item in _items(runtime.get("domains")):
         checks.extend(_runtime_domain(item))
-    drift = ["%s %s: %s%s" % (r["kind"], r["name"], r["action"], " (%s)" % ", ".join(r["changed_paths"]) if r["changed_paths"] else "")
-             for r in record["resources"] if r["action"] not in UNCHANGED]
+    drift = [
+        "%s %s: %s%s"
+        % (r["kind"], r["name"], r["action"], " (%s)" % ", ".join(r["changed_paths"]) if r["changed_paths"] else "")
+        for r in record["resources"]
+        if r["action"] not in UNCHANGED
+    ]
     drift += [c["reason"] for c in checks if c["state"] == "missing"]  # check mode would create it too
     attention = [c["reason"] for c in checks if not c["ok"] and c["state"] != "missing"]
     status = "drift" if drift else ("attention" if attention else "verified")
-    return dict(record, mode="verify", status=status, reasons=drift + attention,
-                runtime=[dict(kind=c["kind"], name=c["name"], state=c["state"], ok=c["ok"]) for c in checks])
+    return dict(
+        record,
+        mode="verify",
+        status=status,
+        reasons=drift + attention,
+        runtime=[dict(kind=c["kind"], name=c["name"], state=c["state"], ok=c["ok"]) for c in checks],
+    )
 
 
 # -- the record of a unit, whatever happened to it -----------------------------------------------------
 def _empty_record(unit, kind, scenario, status, mode, what, why):
-    return dict(unit=unit, kind=kind or "unknown", scenario=scenario or "unknown", mode=mode, status=status, project=None,
-                region=None, resources=[], changed=0, skipped=[dict(what=what, why=why)], todo=[], warnings=[], renamed=[],
-                dns_records=[])
+    return dict(
+        unit=unit,
+        kind=kind or "unknown",
+        scenario=scenario or "unknown",
+        mode=mode,
+        status=status,
+        project=None,
+        region=None,
+        resources=[],
+        changed=0,
+        skipped=[dict(what=what, why=why)],
+        todo=[],
+        warnings=[],
+        renamed=[],
+        dns_records=[],
+    )
 
 
 def failure_record(unit, kind, mode, why, scenario=None):
@@ -176,7 +267,8 @@ def unsupported_record(unit, kind, mode, reason):
 
 
 def failure_message(result):
-    """Why a task failed, from its registered result: a loop names each failed item's message, not "One or more items failed"."""
+    """Why a task failed, from its registered result: a loop names each failed item's message, not "One or more items
+    failed"."""
     failed = [r for r in (result.get("results") or []) if isinstance(r, dict) and r.get("failed")]
     messages = [str(r.get("msg")) for r in failed if r.get("msg")]
     return "; ".join(messages) if messages else str(result.get("msg") or "failed")
@@ -185,7 +277,8 @@ def failure_message(result):
 def migration_record(unit, host, mode, info=None, plan=None, results=None, runtime=None, failure=None, strict=False):
     """The one record of one unit, whatever happened to it, for the report.
 
-    ``unit`` is ``{kind, name}``; ``info`` what discovery read (its ``migration`` block decides: the scenario is read here,
+    ``unit`` is ``{kind, name}``; ``info`` what discovery read (its ``migration`` block decides: the scenario is read
+    here,
     never decided); ``plan`` the plan's resources, ``results`` the registered results of the tasks that applied it and
     ``runtime`` those that read it back (mode ``verify``); ``failure`` the failed task's result when the unit failed.
     A unit the rules refuse is ``unsupported``, or ``failed`` under ``strict``.
@@ -197,12 +290,15 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
     if failure:
         record = failure_record(host, kind, mode, failure_message(failure), scenario)
     elif scenario == "unsupported" and strict:
-        record = failure_record(host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario)
+        record = failure_record(
+            host, kind, mode, "%s cannot be migrated: %s" % (name, migration.get("reason")), scenario
+        )
     elif scenario == "unsupported":
         record = unsupported_record(name, kind, mode, migration.get("reason"))
     elif not plan:
-        record = failure_record(host, kind, mode, "%s was not planned: its discovery returned no migration block" % name,
-                                scenario)
+        record = failure_record(
+            host, kind, mode, "%s was not planned: its discovery returned no migration block" % name, scenario
+        )
     else:
         record = unit_record(plan, results or {}, mode)
         if mode == "verify":
@@ -211,29 +307,46 @@ def migration_record(unit, host, mode, info=None, plan=None, results=None, runti
 
 
 def report_summary(record):
-    """A unit's record in short, for ``set_stats`` (AWX job artifacts, workflow nodes): status, counts and what is left to
+    """A unit's record in short, for ``set_stats`` (AWX job artifacts, workflow nodes): status, counts and what is left
+    to
     do. Names and reasons only, as in the record: never a value."""
     actions = {}
     for resource in record.get("resources") or []:
         actions[resource["action"]] = actions.get(resource["action"], 0) + 1
-    dns = ["publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value")) for d in record.get("dns_records") or []]
+    dns = [
+        "publish DNS %s %s -> %s" % (d.get("type"), d.get("name"), d.get("value"))
+        for d in record.get("dns_records") or []
+    ]
     reasons = list(record.get("reasons") or [])
     if record.get("status") in ("failed", "unsupported"):
         reasons += [s.get("why") for s in record.get("skipped") or []]
-    return dict(unit=record.get("unit"), scenario=record.get("scenario"), status=record.get("status"), project=record.get("project"),
-                resources=len(record.get("resources") or []), changed=record.get("changed", 0), actions=actions,
-                skipped=len(record.get("skipped") or []), warnings=len(record.get("warnings") or []),
-                todo=list(record.get("todo") or []) + dns, reasons=reasons)
+    return dict(
+        unit=record.get("unit"),
+        scenario=record.get("scenario"),
+        status=record.get("status"),
+        project=record.get("project"),
+        resources=len(record.get("resources") or []),
+        changed=record.get("changed", 0),
+        actions=actions,
+        skipped=len(record.get("skipped") or []),
+        warnings=len(record.get("warnings") or []),
+        todo=list(record.get("todo") or []) + dns,
+        reasons=reasons,
+    )
 
 
 # -- the cut-over and the rollback (playbooks/cutover.yml, rollback.yml) -------------------------------
 CUTOVER_OK = ("verified", "attention")
-SWITCH_TODO = ("switch: not automated in this version: do it by hand: link each Northflank addon to the app's secret group under "
-               "the names the app reads (for example DATABASE_URL), remove the copied Heroku connection strings from the runtime "
-               "variables and restart the services; then run cutover.yml again with herokumigrate_cutover_switched_by_hand: true "
-               "to run the release phase")
-TTL_ADVICE = ("a day before the switch, lower the TTL of the DNS records to change to 60-300 s; publish the records below at the "
-              "switch, then run migrate.yml with herokumigrate_verify_domains: true")
+SWITCH_TODO = (
+    "switch: not automated in this version: do it by hand: link each Northflank addon to the app's secret group under "
+    "the names the app reads (for example DATABASE_URL), remove the copied Heroku connection strings from the runtime "
+    "variables and restart the services; then run cutover.yml again with herokumigrate_cutover_switched_by_hand: true "
+    "to run the release phase"
+)
+TTL_ADVICE = (
+    "a day before the switch, lower the TTL of the DNS records to change to 60-300 s; publish the records below at the "
+    "switch, then run migrate.yml with herokumigrate_verify_domains: true"
+)
 
 
 def _heroku_apps(info, kind):
@@ -254,8 +367,10 @@ def _url_var(names):
 
 
 def cutover_sources(info, kind, plan):
-    """One line per data add-on the plan moves (names only): the Heroku add-on, its app, the config var holding its connection
-    string, the Northflank addon; ``import`` when the collection imports it (PostgreSQL), otherwise ``manual`` says how."""
+    """One line per data add-on the plan moves (names only): the Heroku add-on, its app, the config var holding its
+    connection
+    string, the Northflank addon; ``import`` when the collection imports it (PostgreSQL), otherwise ``manual`` says
+    how."""
     by_name = {}
     for app in _heroku_apps(info, kind):
         for addon in app.get("addons") or []:
@@ -264,8 +379,16 @@ def cutover_sources(info, kind, plan):
     for spec in (plan or {}).get("addons") or []:
         app, addon = by_name.get(spec.get("heroku_addon"), (None, {}))
         var = _url_var(addon.get("config_vars"))
-        item = dict(app=app, heroku_addon=spec.get("heroku_addon"), heroku_plan=spec.get("heroku_plan"), config_var=var,
-                    project=spec["project"], addon=spec["name"], type=spec["type"], import_=spec["type"] == "postgresql" and bool(var))
+        item = dict(
+            app=app,
+            heroku_addon=spec.get("heroku_addon"),
+            heroku_plan=spec.get("heroku_plan"),
+            config_var=var,
+            project=spec["project"],
+            addon=spec["name"],
+            type=spec["type"],
+            import_=spec["type"] == "postgresql" and bool(var),
+        )
         if not item["import_"]:
             item["manual"] = _manual_data(item)
         out.append(dict((k.rstrip("_"), v) for k, v in item.items()))
@@ -274,17 +397,32 @@ def cutover_sources(info, kind, plan):
 
 def _manual_data(item):
     if item["type"] == "redis":
-        return ("%s (%s) of %s: not moved (usually a cache); if it holds state, drain its queues before the freeze, or copy it with "
-                "redis-cli --rdb dump.rdb -u \"$(heroku config:get %s -a %s)\" and restore the file into Northflank addon %s"
-                % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
+        return (
+            "%s (%s) of %s: not moved (usually a cache); if it holds state, drain its queues before the freeze, or "
+            "copy it with "
+            'redis-cli --rdb dump.rdb -u "$(heroku config:get %s -a %s)" and restore the file into Northflank addon %s'
+            % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"])
+        )
     if item["type"] == "mysql":
-        return ("%s (%s) of %s: move it by hand: mysqldump --single-transaction from \"$(heroku config:get %s -a %s)\" | mysql into "
-                "Northflank addon %s" % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
+        return (
+            '%s (%s) of %s: move it by hand: mysqldump --single-transaction from "$(heroku config:get %s -a %s)" | '
+            'mysql into '
+            "Northflank addon %s"
+            % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"])
+        )
     if item["type"] == "mongodb":
-        return ("%s (%s) of %s: move it by hand: mongodump --uri \"$(heroku config:get %s -a %s)\" --archive | mongorestore --archive "
-                "into Northflank addon %s" % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"]))
-    return ("%s (%s) of %s: no connection string found: move its data into Northflank addon %s by hand"
-            % (item["heroku_addon"], item["heroku_plan"], item["app"], item["addon"]))
+        return (
+            '%s (%s) of %s: move it by hand: mongodump --uri "$(heroku config:get %s -a %s)" --archive | mongorestore '
+            '--archive '
+            "into Northflank addon %s"
+            % (item["heroku_addon"], item["heroku_plan"], item["app"], item["config_var"], item["app"], item["addon"])
+        )
+    return "%s (%s) of %s: no connection string found: move its data into Northflank addon %s by hand" % (
+        item["heroku_addon"],
+        item["heroku_plan"],
+        item["app"],
+        item["addon"],
+    )
 
 
 def cutover_source_urls(info, kind, sources):
@@ -298,9 +436,16 @@ def cutover_blockers(record):
     status = record.get("status")
     if status in ("failed", "unsupported"):
         return [s.get("why") for s in record.get("skipped") or []] or [status]
-    reasons = ["%s %s: %s" % (r["kind"], r["name"], r["action"]) for r in record.get("resources") or [] if r["action"] not in UNCHANGED]
-    reasons += ["%s %s is %s" % (c["kind"], c["name"], c["state"]) for c in record.get("runtime") or []
-                if not c["ok"] and c["kind"] in ("services", "addons")]
+    reasons = [
+        "%s %s: %s" % (r["kind"], r["name"], r["action"])
+        for r in record.get("resources") or []
+        if r["action"] not in UNCHANGED
+    ]
+    reasons += [
+        "%s %s is %s" % (c["kind"], c["name"], c["state"])
+        for c in record.get("runtime") or []
+        if not c["ok"] and c["kind"] in ("services", "addons")
+    ]
     if status not in CUTOVER_OK and not reasons:
         reasons.append("verification says %s" % status)
     return reasons
@@ -313,8 +458,10 @@ def cutover_freeze_formation(formation, types=None):
 
 
 def cutover_state(state, unit, found=None, now=None):
-    """The state file's content after the Heroku state was read: the state found before the first freeze is kept (a re-run
-    finds the app frozen); ``found`` is the registered loop of heroku_app_state reads. No secret: names, booleans, numbers."""
+    """The state file's content after the Heroku state was read: the state found before the first freeze is kept (a
+    re-run
+    finds the app frozen); ``found`` is the registered loop of heroku_app_state reads. No secret: names, booleans,
+    numbers."""
     state = dict(state or {})
     state.setdefault("unit", unit)
     heroku = dict(state.get("heroku") or {})
@@ -330,9 +477,13 @@ def _loop_ok(result):
     return [i for i in _items(result) if not i.get("skipped")]
 
 
-def cutover_record(base, mode, check_mode=False, state=None, sources=None, results=None, settings=None, failure=None, step=None):
-    """The record of one unit's cut-over (or rollback): the verify record's resources and DNS records, plus ``cutover``, one
-    line per step in order (``step``, ``status``, ``detail``), and the status: ``failed`` (with why), ``planned`` (check mode),
+def cutover_record(
+    base, mode, check_mode=False, state=None, sources=None, results=None, settings=None, failure=None, step=None
+):
+    """The record of one unit's cut-over (or rollback): the verify record's resources and DNS records, plus ``cutover``,
+    one
+    line per step in order (``step``, ``status``, ``detail``), and the status: ``failed`` (with why), ``planned`` (check
+    mode),
     ``data moved, not switched``, ``cut over`` (switched by hand and released) or, for a rollback, ``rolled back``."""
     base = dict(base or {})
     results, settings, state, sources = results or {}, settings or {}, state or {}, sources or []
@@ -359,10 +510,26 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
     freeze = _loop_ok(results.get("freeze"))
     if freeze:
         changes = [c for i in freeze for c in i.get("changes") or []]
-        add("freeze", ("would freeze" if would else "frozen") if changes else "already frozen",
-            "; ".join("%s: maintenance on, %s at 0" % (i.get("item", {}).get("item"), ", ".join(sorted(
-                cutover_freeze_formation((i.get("item") or {}).get("before", {}).get("formation"), settings.get("freeze_types")))) or "no writer")
-                for i in freeze) + ("; state found before in the state file" if not would else ""))
+        add(
+            "freeze",
+            ("would freeze" if would else "frozen") if changes else "already frozen",
+            "; ".join(
+                "%s: maintenance on, %s at 0"
+                % (
+                    i.get("item", {}).get("item"),
+                    ", ".join(
+                        sorted(
+                            cutover_freeze_formation(
+                                (i.get("item") or {}).get("before", {}).get("formation"), settings.get("freeze_types")
+                            )
+                        )
+                    )
+                    or "no writer",
+                )
+                for i in freeze
+            )
+            + ("; state found before in the state file" if not would else ""),
+        )
         record["changed"] += sum(1 for i in freeze if i.get("changed"))
     elif results.get("freeze_checked"):
         add("freeze", "skipped", "Heroku not frozen: writes during the copy are lost; set herokumigrate_heroku_writes")
@@ -374,7 +541,7 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
     imports = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("imports")))
     verifies = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("verify")))
     paths = dict(((i.get("item") or {}).get("addon"), i) for i in _items(results.get("search_path")))
-    done = (state.get("data") or {})
+    done = state.get("data") or {}
     for s in [s for s in sources if s.get("import")]:
         name = s["addon"]
         imp = imports.get(name) or {}
@@ -382,31 +549,56 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
             add("data", "failed", "%s -> %s: %s" % (s["heroku_addon"], name, imp.get("msg")))
         elif imp and not imp.get("skipped"):
             verb = "would import" if would else ("imported" if imp.get("changed") else "already imported")
-            add("data", verb, "%s (%s) -> Northflank addon %s, import %s" % (s["heroku_addon"], s["config_var"], name, imp.get("name")))
+            add(
+                "data",
+                verb,
+                "%s (%s) -> Northflank addon %s, import %s"
+                % (s["heroku_addon"], s["config_var"], name, imp.get("name")),
+            )
             record["changed"] += 1 if imp.get("changed") else 0
         elif (done.get(name) or {}).get("imported"):
-            add("data", "already imported", "%s -> Northflank addon %s, import %s" % (s["heroku_addon"], name, done[name].get("import")))
+            add(
+                "data",
+                "already imported",
+                "%s -> Northflank addon %s, import %s" % (s["heroku_addon"], name, done[name].get("import")),
+            )
         sp = paths.get(name) or {}
         if sp and not sp.get("skipped") and not sp.get("failed"):
-            add("search_path", "set" if sp.get("changed") else "unchanged",
-                "%s: search_path %s" % (name, ", ".join(sp.get("after") or []) or "not set (no heroku_ext schema: nothing to fix)"))
+            add(
+                "search_path",
+                "set" if sp.get("changed") else "unchanged",
+                "%s: search_path %s"
+                % (name, ", ".join(sp.get("after") or []) or "not set (no heroku_ext schema: nothing to fix)"),
+            )
         ver = verifies.get(name) or {}
         if ver.get("failed"):
             add("verify", "failed", "%s: %s" % (name, "; ".join(ver.get("differences") or [str(ver.get("msg"))])))
         elif ver and not ver.get("skipped"):
             summary = ver.get("summary") or {}
-            add("verify", "passed", "%s: %s tables, %s rows, %s sequences the same"
-                % (name, summary.get("tables"), summary.get("rows"), summary.get("sequences")))
+            add(
+                "verify",
+                "passed",
+                "%s: %s tables, %s rows, %s sequences the same"
+                % (name, summary.get("tables"), summary.get("rows"), summary.get("sequences")),
+            )
         elif (done.get(name) or {}).get("verified"):
             add("verify", "passed", "%s: verified on %s" % (name, done[name].get("verified_at")))
         elif would:
-            add("verify", "would verify", "%s: every table, sequence and extension against %s" % (name, s["heroku_addon"]))
+            add(
+                "verify",
+                "would verify",
+                "%s: every table, sequence and extension against %s" % (name, s["heroku_addon"]),
+            )
     # switch
     switched = bool(settings.get("switched_by_hand"))
     reached_switch = results.get("switch_reached")
     if reached_switch:
         if switched:
-            add("switch", "done by hand", "herokumigrate_cutover_switched_by_hand: true: the runtime variables were switched by hand")
+            add(
+                "switch",
+                "done by hand",
+                "herokumigrate_cutover_switched_by_hand: true: the runtime variables were switched by hand",
+            )
         else:
             add("switch", "manual", SWITCH_TODO)
             todo.append(SWITCH_TODO)
@@ -417,17 +609,32 @@ def cutover_record(base, mode, check_mode=False, state=None, sources=None, resul
         if run.get("failed"):
             add("release", "failed", "%s: %s" % (job, run.get("msg")))
         elif run and not run.get("skipped"):
-            add("release", "would run" if would else "ran", "%s: %s" % (job, ((run.get("job_run") or {}).get("status") or "started")))
+            add(
+                "release",
+                "would run" if would else "ran",
+                "%s: %s" % (job, ((run.get("job_run") or {}).get("status") or "started")),
+            )
             record["changed"] += 0 if would else 1
         elif job in release_done:
-            add("release", "already ran", "%s ran once on %s (state file): not run again" % (job, release_done[job].get("ran_at")))
+            add(
+                "release",
+                "already ran",
+                "%s ran once on %s (state file): not run again" % (job, release_done[job].get("ran_at")),
+            )
         elif reached_switch:
             add("release", "waits for the switch", "%s runs once the switch is done" % job)
-            todo.append("release phase: once the switch is done, run cutover.yml again with herokumigrate_cutover_switched_by_hand: "
-                        "true; it runs job %s once" % job)
+            todo.append(
+                "release phase: once the switch is done, run cutover.yml again with "
+                "herokumigrate_cutover_switched_by_hand: "
+                "true; it runs job %s once" % job
+            )
     # domains
     if record["dns_records"] and reached_switch:
-        add("domains", "manual", "%d DNS records to publish (listed below); %s" % (len(record["dns_records"]), TTL_ADVICE))
+        add(
+            "domains",
+            "manual",
+            "%d DNS records to publish (listed below); %s" % (len(record["dns_records"]), TTL_ADVICE),
+        )
         todo.append("DNS: " + TTL_ADVICE)
     if failure:
         why = failure_message(failure)
@@ -453,52 +660,107 @@ def _rollback_record(record, state, results, settings, failure, check_mode):
     steps = []
     restores = _loop_ok(results.get("restore"))
     if not (state.get("heroku") or {}):
-        steps.append(dict(step="heroku", status="nothing to restore", detail="no Heroku state recorded for this unit (never frozen)"))
+        steps.append(
+            dict(
+                step="heroku",
+                status="nothing to restore",
+                detail="no Heroku state recorded for this unit (never frozen)",
+            )
+        )
     for item in restores:
         app, before = (item.get("item") or {}).get("app"), (item.get("item") or {}).get("before") or {}
-        wanted = "maintenance %s, %s" % ("on" if before.get("maintenance") else "off",
-                                         ", ".join("%s %s" % (k, v) for k, v in sorted((before.get("formation") or {}).items())))
-        status = "failed" if item.get("failed") else (("would restore" if check_mode else "restored") if item.get("changed") else "already as recorded")
-        steps.append(dict(step="heroku", status=status, detail="%s: %s" % (app, item.get("msg") if item.get("failed") else wanted)))
+        wanted = "maintenance %s, %s" % (
+            "on" if before.get("maintenance") else "off",
+            ", ".join("%s %s" % (k, v) for k, v in sorted((before.get("formation") or {}).items())),
+        )
+        status = (
+            "failed"
+            if item.get("failed")
+            else (("would restore" if check_mode else "restored") if item.get("changed") else "already as recorded")
+        )
+        steps.append(
+            dict(
+                step="heroku", status=status, detail="%s: %s" % (app, item.get("msg") if item.get("failed") else wanted)
+            )
+        )
         record["changed"] += 1 if item.get("changed") else 0
     if results.get("restore_skipped"):
-        steps.append(dict(step="heroku", status="skipped", detail="Heroku not restored: set herokumigrate_heroku_writes: true to restore "
-                          "the recorded maintenance mode and formation"))
+        steps.append(
+            dict(
+                step="heroku",
+                status="skipped",
+                detail="Heroku not restored: set herokumigrate_heroku_writes: true to restore "
+                "the recorded maintenance mode and formation",
+            )
+        )
     if settings.get("switched_by_hand"):
-        steps.append(dict(step="switch", status="manual", detail="the switch was done by hand: put the Heroku connection strings back "
-                          "in the runtime variables by hand (Heroku still holds them: heroku config), then restart"))
+        steps.append(
+            dict(
+                step="switch",
+                status="manual",
+                detail="the switch was done by hand: put the Heroku connection strings back "
+                "in the runtime variables by hand (Heroku still holds them: heroku config), then restart",
+            )
+        )
     else:
-        steps.append(dict(step="switch", status="nothing to undo", detail="switch not automated in this version: the services still "
-                          "hold the Heroku connection strings"))
-    steps.append(dict(step="data", status="not copied back", detail="data written to the Northflank databases since the switch is not "
-                      "copied back to Heroku: copy it by hand (pg_dump from Northflank, pg_restore into Heroku) before unfreezing, or accept the loss"))
-    todo = ["DNS: point the records back to Heroku's herokudns.com targets if you published Northflank's"] if record.get("dns_records") else []
+        steps.append(
+            dict(
+                step="switch",
+                status="nothing to undo",
+                detail="switch not automated in this version: the services still hold the Heroku connection strings",
+            )
+        )
+    steps.append(
+        dict(
+            step="data",
+            status="not copied back",
+            detail="data written to the Northflank databases since the switch is not "
+            "copied back to Heroku: copy it by hand (pg_dump from Northflank, pg_restore into Heroku) before "
+            "unfreezing, or accept the loss",
+        )
+    )
+    todo = (
+        ["DNS: point the records back to Heroku's herokudns.com targets if you published Northflank's"]
+        if record.get("dns_records")
+        else []
+    )
     record.update(cutover=steps, todo=todo + [s["detail"] for s in steps if s["status"] in ("manual", "skipped")])
     if failure:
         why = failure_message(failure)
         record.update(status="failed", skipped=[dict(what=record.get("unit"), why=why)])
     else:
-        record["status"] = "planned" if check_mode else ("rolled back" if state.get("heroku") else "nothing to roll back")
+        record["status"] = (
+            "planned" if check_mode else ("rolled back" if state.get("heroku") else "nothing to roll back")
+        )
     record.pop("runtime", None)
     return record
 
 
 def cutover_target_url(envs, keys=("EXTERNAL_POSTGRES_URI", "POSTGRES_URI")):
-    """The first of ``keys`` that an addon's credentials (``envs``) hold: its external connection string when it has one."""
+    """The first of ``keys`` that an addon's credentials (``envs``) hold: its external connection string when it has
+    one."""
     envs = envs or {}
     return next((envs[k] for k in keys if envs.get(k)), None)
 
 
 def rollback_items(state):
     """``[{app, before}]`` of a unit's state file: what rollback gives back to each Heroku app."""
-    return [dict(app=app, before=v["before"]) for app, v in sorted(((state or {}).get("heroku") or {}).items()) if (v or {}).get("before")]
+    return [
+        dict(app=app, before=v["before"])
+        for app, v in sorted(((state or {}).get("heroku") or {}).items())
+        if (v or {}).get("before")
+    ]
 
 
 def with_recorded_formation(info, kind, state):
-    """Discovery as it was before the cut-over's freeze: each app's formation quantities replaced by those the unit's state
-    file recorded, so that plan, migrate and verify after a freeze do not scale Northflank down to the frozen Heroku (workers
+    """Discovery as it was before the cut-over's freeze: each app's formation quantities replaced by those the unit's
+    state
+    file recorded, so that plan, migrate and verify after a freeze do not scale Northflank down to the frozen Heroku
+    (workers
     at 0). A state file of a unit rolled back, or none, leaves ``info`` as it is."""
-    recorded = dict((app, (v.get("before") or {}).get("formation")) for app, v in ((state or {}).get("heroku") or {}).items())
+    recorded = dict(
+        (app, (v.get("before") or {}).get("formation")) for app, v in ((state or {}).get("heroku") or {}).items()
+    )
     if not info or not recorded or (state or {}).get("rolled_back_at"):
         return info
 
@@ -506,7 +768,10 @@ def with_recorded_formation(info, kind, state):
         before = recorded.get((app_info.get("app") or {}).get("name"))
         if not before:
             return app_info
-        rows = [dict(row, quantity=before.get(row.get("type"), row.get("quantity"))) for row in app_info.get("formation") or []]
+        rows = [
+            dict(row, quantity=before.get(row.get("type"), row.get("quantity")))
+            for row in app_info.get("formation") or []
+        ]
         return dict(app_info, formation=rows)
 
     if kind == "app":

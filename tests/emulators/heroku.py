@@ -42,21 +42,44 @@ from tests.emulators.heroku_git import HerokuGit
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 ACCEPT = re.compile(r"application/vnd\.heroku\+json\s*;\s*version=([\w.-]+)")
 DEFAULT_PAGE, MAX_PAGE = 200, 1000
-RANGE = re.compile(r"^\s*(?P<field>\w+)\s+(?P<open>[\[\]]?)(?P<first>[^.;]*)\.\.(?P<last>[^;]*?)\s*(?:;\s*(?P<params>[^;]*?))?\s*;?\s*$")
+RANGE = re.compile(
+    r"^\s*(?P<field>\w+)\s+(?P<open>[\[\]]?)(?P<first>[^.;]*)\.\.(?P<last>[^;]*?)\s*(?:;\s*(?P<params>[^;]*?))?\s*;?\s*$"
+)
 RANGE_HELP = "Invalid `Range` header. Please use format like `id ..; max=10, order=desc`."
 # Builds range on started_at, which a build object shows as created_at.
 RANGE_ALIASES = {"started_at": "created_at"}
-ERROR_IDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 406: "not_acceptable", 409: "conflict",
-             416: "requested_range_not_satisfiable", 422: "invalid_params", 429: "rate_limit", 500: "internal_server_error",
-             502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
-# `resource` of a 404 where Heroku's spelling is known (docs/emulators.md, Heroku "Errors"); otherwise the path parameter's name.
+ERROR_IDS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    406: "not_acceptable",
+    409: "conflict",
+    416: "requested_range_not_satisfiable",
+    422: "invalid_params",
+    429: "rate_limit",
+    500: "internal_server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+# `resource` of a 404 where Heroku's spelling is known (docs/emulators.md, Heroku "Errors"); otherwise the path
+# parameter's name.
 RESOURCES = {"attachment": "add_on attachment"}
-NOT_ACCEPTABLE = ("Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`. "
-                  "(This emulator serves the version=3 variant only.)")
-NO_ROUTE = ("The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), "
-            "and did you set your `Accept` header properly?")
-RATE_LIMITED = {"id": "rate_limit", "message": "Your account reached the API rate limit\nPlease wait a few minutes before making new requests",
-                "url": "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits"}
+NOT_ACCEPTABLE = (
+    "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; "
+    "version=3`. "
+    "(This emulator serves the version=3 variant only.)"
+)
+NO_ROUTE = (
+    "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), "
+    "and did you set your `Accept` header properly?"
+)
+RATE_LIMITED = {
+    "id": "rate_limit",
+    "message": "Your account reached the API rate limit\nPlease wait a few minutes before making new requests",
+    "url": "https://devcenter.heroku.com/articles/platform-api-reference#rate-limits",
+}
 JSONAPI = "application/vnd.api+json"
 SCHEDULER_JOBS = re.compile(r"^/particleboard/apps/[^/]+/jobs/?$")
 
@@ -86,7 +109,9 @@ class TokenBucket:
         self._refill()
         return int(self.tokens)
 
-    def configure(self, size: Optional[int] = None, per_hour: Optional[float] = None, remaining: Optional[int] = None) -> dict:
+    def configure(
+        self, size: Optional[int] = None, per_hour: Optional[float] = None, remaining: Optional[int] = None
+    ) -> dict:
         self._refill()
         if size is not None:
             self.size = int(size)
@@ -109,11 +134,20 @@ def parse_range(header: str, accepted: tuple) -> dict:
         raise HttpError(400, RANGE_HELP + (f" Accepted fields: {', '.join(accepted)}." if match else ""))
     params = dict(part.strip().partition("=")[::2] for part in (match.group("params") or "").split(",") if part.strip())
     params = {key.strip(): value.strip() for key, value in params.items()}
-    if set(params) - {"max", "order"} or params.get("order", "asc") not in ("asc", "desc") or not params.get("max", "1").isdigit():
+    if (
+        set(params) - {"max", "order"}
+        or params.get("order", "asc") not in ("asc", "desc")
+        or not params.get("max", "1").isdigit()
+    ):
         raise HttpError(400, RANGE_HELP)
-    return {"field": match.group("field"), "exclusive": match.group("open") == "]", "first": match.group("first").strip(),
-            "last": match.group("last").strip(), "max": min(MAX_PAGE, max(1, int(params.get("max", DEFAULT_PAGE)))),
-            "desc": params.get("order") == "desc"}
+    return {
+        "field": match.group("field"),
+        "exclusive": match.group("open") == "]",
+        "first": match.group("first").strip(),
+        "last": match.group("last").strip(),
+        "max": min(MAX_PAGE, max(1, int(params.get("max", DEFAULT_PAGE)))),
+        "desc": params.get("order") == "desc",
+    }
 
 
 class HerokuEmulator(Emulator):
@@ -136,7 +170,8 @@ class HerokuEmulator(Emulator):
 
     # -- route registration ------------------------------------------------------------------
     def api(self, method: str, template: str, handler: Callable[[Request], Any]) -> None:
-        """A Platform API route: a link of the schema, whose path parameters accept the identities the schema gives them."""
+        """A Platform API route: a link of the schema, whose path parameters accept the identities the schema gives
+        them."""
         link = self.schema.link(method, template)
         if link is None:
             raise AssertionError(f"{method} {template} is not a link of platform-api-schema.json")
@@ -152,8 +187,11 @@ class HerokuEmulator(Emulator):
     def get(self, template: str, handler: Callable[[Request], Any]) -> None:
         self.api("GET", template, handler)
 
-    def listing(self, template: str, items: Callable[[Request], list], ranges: tuple = ("id",), view: Optional[Callable] = None) -> None:
-        """A paginated list: ``ranges`` and the schema's ``ranges`` are the fields a Range may sort on (the first is the default);
+    def listing(
+        self, template: str, items: Callable[[Request], list], ranges: tuple = ("id",), view: Optional[Callable] = None
+    ) -> None:
+        """A paginated list: ``ranges`` and the schema's ``ranges`` are the fields a Range may sort on (the first is the
+        default);
         ``view(req, page)`` adds what request headers select."""
         link = self.schema.link("GET", template)
         accepted = tuple(dict.fromkeys((*ranges, *(link.ranges if link else ()))))  # a missing link fails in api()
@@ -190,9 +228,15 @@ class HerokuEmulator(Emulator):
         self.listing("/users/{account}/apps", self.personal_apps, ranges=("id", "name", "updated_at"))
         self.collection("/teams", "team", self.top("teams"), "team")
         self.listing("/teams/{team}/apps", self.team_apps)
-        self.get("/teams/apps/{team_app}", lambda req: self.team_app(self.pick(req, "team_app", [a for a in self.state["apps"] if a["team"]], "app")))
+        self.get(
+            "/teams/apps/{team_app}",
+            lambda req: self.team_app(self.pick(req, "team_app", [a for a in self.state["apps"] if a["team"]], "app")),
+        )
         self.collection("/spaces", "space", self.top("spaces"), "space")
-        self.get("/spaces/{space}/nat", lambda req: self.state["space_nats"][self.pick(req, "space", self.state["spaces"], "space")["id"]])
+        self.get(
+            "/spaces/{space}/nat",
+            lambda req: self.state["space_nats"][self.pick(req, "space", self.state["spaces"], "space")["id"]],
+        )
 
     def app_routes(self) -> None:
         per_app = self.per_app
@@ -200,26 +244,45 @@ class HerokuEmulator(Emulator):
         self.api("PATCH", "/apps/{app}", self.update_app)
         self.get("/apps/{app}/config-vars", per_app("config_vars"))
         self.collection("/apps/{app}/releases", "release", per_app("releases"), "release", ranges=("id", "version"))
-        self.get("/apps/{app}/releases/{release}/config-vars", lambda req: self.data(req)["release_config_vars"][self.release(req)["id"]])
+        self.get(
+            "/apps/{app}/releases/{release}/config-vars",
+            lambda req: self.data(req)["release_config_vars"][self.release(req)["id"]],
+        )
         self.get("/apps/{app}/slugs/{slug}", lambda req: self.pick(req, "slug", self.data(req)["slugs"], "slug"))
         # an OCI image comes back as a one-item array (schema: oci-image Info)
-        self.get("/apps/{app}/oci-images/{oci_image}", lambda req: [self.pick(req, "oci_image", self.data(req)["oci_images"], "OCI image")])
+        self.get(
+            "/apps/{app}/oci-images/{oci_image}",
+            lambda req: [self.pick(req, "oci_image", self.data(req)["oci_images"], "OCI image")],
+        )
         self.collection("/apps/{app}/builds", "build", per_app("builds"), "build", ranges=("id", "started_at"))
         self.collection("/apps/{app}/formation", "formation", per_app("formation"), "process type ({value})")
         self.api("PATCH", "/apps/{app}/formation", self.update_formation)
         self.api("PATCH", "/apps/{app}/formation/{formation}", self.update_process_type)
         # buildpack installations have no id to range over: always the whole list, in order
         self.get("/apps/{app}/buildpack-installations", per_app("buildpack_installations"))
-        for path, param, noun in (("domains", "domain", "domain"), ("sni-endpoints", "sni_endpoint", "SNI endpoint"),
-                                  ("features", "feature", "feature"), ("log-drains", "log_drain", "log drain"),
-                                  ("webhooks", "webhook", "webhook"), ("collaborators", "collaborator", "collaborator")):
+        for path, param, noun in (
+            ("domains", "domain", "domain"),
+            ("sni-endpoints", "sni_endpoint", "SNI endpoint"),
+            ("features", "feature", "feature"),
+            ("log-drains", "log_drain", "log drain"),
+            ("webhooks", "webhook", "webhook"),
+            ("collaborators", "collaborator", "collaborator"),
+        ):
             self.collection(f"/apps/{{app}}/{path}", param, per_app(path.replace("-", "_")), noun)
 
     def addon_routes(self) -> None:
         self.collection("/addons", "addon", self.top("addons"), "add-on", view=self.addon_view)
         self.collection("/apps/{app}/addons", "addon", self.app_addons, "add-on", view=self.addon_view)
-        self.collection("/addon-attachments", "attachment", self.top("attachments"), "add-on attachment", view=self.attachment_view)
-        self.collection("/apps/{app}/addon-attachments", "attachment", self.app_attachments, "add-on attachment", view=self.attachment_view)
+        self.collection(
+            "/addon-attachments", "attachment", self.top("attachments"), "add-on attachment", view=self.attachment_view
+        )
+        self.collection(
+            "/apps/{app}/addon-attachments",
+            "attachment",
+            self.app_attachments,
+            "add-on attachment",
+            view=self.attachment_view,
+        )
         self.listing("/addons/{addon}/addon-attachments", self.addon_attachments, view=self.attachment_view)
         self.collection("/addon-services", "service", self.top("addon_services"), "add-on service")
         self.collection("/addon-services/{service}/plans", "plan", self.service_plans, "plan")
@@ -228,16 +291,27 @@ class HerokuEmulator(Emulator):
     def pipeline_routes(self) -> None:
         self.collection("/pipelines", "pipeline", self.top("pipelines"), "pipeline")
         self.collection("/pipeline-couplings", "coupling", self.top("pipeline_couplings"), "pipeline coupling")
-        self.listing("/pipelines/{pipeline}/pipeline-couplings", lambda req: self.of_pipeline(req, "pipeline_couplings"))
-        self.get("/apps/{app}/pipeline-couplings", lambda req: self.of_app(req, "pipeline_couplings", "pipeline coupling"))
+        self.listing(
+            "/pipelines/{pipeline}/pipeline-couplings", lambda req: self.of_pipeline(req, "pipeline_couplings")
+        )
+        self.get(
+            "/apps/{app}/pipeline-couplings", lambda req: self.of_app(req, "pipeline_couplings", "pipeline coupling")
+        )
         self.get("/apps/{app}/review-app", lambda req: self.of_app(req, "review_apps", "review app"))
         self.listing("/pipelines/{pipeline}/review-apps", lambda req: self.of_pipeline(req, "review_apps"))
-        self.get("/review-apps/{review_app}", lambda req: self.pick(req, "review_app", self.state["review_apps"], "review app"))
+        self.get(
+            "/review-apps/{review_app}",
+            lambda req: self.pick(req, "review_app", self.state["review_apps"], "review app"),
+        )
         self.get("/pipelines/{pipeline}/review-app-config", self.review_app_config)
 
     def platform_routes(self) -> None:
-        for path, param, noun in (("regions", "region", "region"), ("stacks", "stack", "stack"),
-                                  ("generations", "generation", "generation"), ("dyno-sizes", "dyno_size", "dyno size")):
+        for path, param, noun in (
+            ("regions", "region", "region"),
+            ("stacks", "stack", "stack"),
+            ("generations", "generation", "generation"),
+            ("dyno-sizes", "dyno_size", "dyno size"),
+        ):
             self.collection(f"/{path}", param, self.top(path.replace("-", "_")), noun)
 
     # -- lookups ------------------------------------------------------------------------------
@@ -281,10 +355,32 @@ class HerokuEmulator(Emulator):
 
     def team_app(self, app: dict) -> dict:
         """An app as ``team-app`` shows it: fewer fields, plus ``joined`` and ``locked``."""
-        fields = ("archived_at", "buildpack_provided_description", "build_stack", "created_at", "git_url", "id", "internal_routing", "maintenance",
-                  "name", "owner", "region", "released_at", "repo_size", "slug_size", "stack", "updated_at", "web_url")
+        fields = (
+            "archived_at",
+            "buildpack_provided_description",
+            "build_stack",
+            "created_at",
+            "git_url",
+            "id",
+            "internal_routing",
+            "maintenance",
+            "name",
+            "owner",
+            "region",
+            "released_at",
+            "repo_size",
+            "slug_size",
+            "stack",
+            "updated_at",
+            "web_url",
+        )
         space = app["space"] and {"id": app["space"]["id"], "name": app["space"]["name"]}
-        return {**{f: app[f] for f in fields}, "team": {"name": app["team"]["name"]}, "space": space, **self.state["team_apps"][app["id"]]}
+        return {
+            **{f: app[f] for f in fields},
+            "team": {"name": app["team"]["name"]},
+            "space": space,
+            **self.state["team_apps"][app["id"]],
+        }
 
     def of_app(self, req: Request, key: str, noun: str) -> dict:
         """The single object an app has (pipeline coupling, review app); 404 when it has none."""
@@ -351,7 +447,8 @@ class HerokuEmulator(Emulator):
 
     # -- the writes: the cut-over's freeze and restore, behind the collection's explicit opt-in -------------------
     def write_body(self, req: Request, template: str) -> dict:
-        """The request body, checked against the link's schema; logged (these bodies hold no secret) so tests can see each write."""
+        """The request body, checked against the link's schema; logged (these bodies hold no secret) so tests can see
+        each write."""
         try:
             body = req.json()
         except ValueError as exc:
@@ -367,7 +464,8 @@ class HerokuEmulator(Emulator):
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
     def update_app(self, req: Request) -> dict:
-        """Maintenance mode (the collection's one explicit opt-in write, see docs/cutover.md). Renames and stack changes are not the collection's business."""
+        """Maintenance mode (the collection's one explicit opt-in write, see docs/cutover.md). Renames and stack changes
+        are not the collection's business."""
         app = self.app(req)
         body = self.write_body(req, "/apps/{app}")
         if set(body) != {"maintenance"}:
@@ -406,7 +504,8 @@ class HerokuEmulator(Emulator):
 
     # -- pagination ------------------------------------------------------------------------------
     def page(self, req: Request, items: list, accepted: tuple, view: Optional[Callable]) -> Response:
-        """Heroku ranges: sorted on a field, ``max`` items (200 by default, 1000 at most), 206 + Next-Range while more remain."""
+        """Heroku ranges: sorted on a field, ``max`` items (200 by default, 1000 at most), 206 + Next-Range while more
+        remain."""
         header = req.headers.get("range")
         rng = parse_range(header, accepted) if header else parse_range(f"{accepted[0]} ..", accepted)
         field = rng["field"]
@@ -420,18 +519,24 @@ class HerokuEmulator(Emulator):
         if rng["first"]:
             # the start bound, inclusive ("[" or none) or exclusive ("]"), then the inclusive end bound
             first = convert(rng["first"])
-            ordered = [i for i in ordered if (key(i) < first if rng["desc"] else key(i) > first) or (key(i) == first and not rng["exclusive"])]
+            ordered = [
+                i
+                for i in ordered
+                if (key(i) < first if rng["desc"] else key(i) > first) or (key(i) == first and not rng["exclusive"])
+            ]
         if rng["last"]:
             last = convert(rng["last"])
             ordered = [i for i in ordered if (key(i) >= last if rng["desc"] else key(i) <= last)]
-        chunk = ordered[:rng["max"]]
+        chunk = ordered[: rng["max"]]
         body = view(req, chunk) if view else chunk
         headers = {"Accept-Ranges": ", ".join(accepted)}
         if chunk:
             headers["Content-Range"] = f"{field} {key(chunk[0])}..{key(chunk[-1])}"
         if len(ordered) == len(chunk):
             return Response(200, body, headers)
-        headers["Next-Range"] = f"{field} ]{key(chunk[-1])}..; max={rng['max']}" + (", order=desc" if rng["desc"] else "")
+        headers["Next-Range"] = f"{field} ]{key(chunk[-1])}..; max={rng['max']}" + (
+            ", order=desc" if rng["desc"] else ""
+        )
         return Response(206, body, headers)
 
     # -- Heroku's conventions around every request -------------------------------------------------
@@ -445,8 +550,16 @@ class HerokuEmulator(Emulator):
         surface = self.surface(req.path)
         auth = req.headers.get("authorization", "")
         if surface == "git":
-            return None if self.git_password(auth) == self.token else Response(
-                401, raw=b"Unauthorized\n", content_type="text/plain", headers={"WWW-Authenticate": 'Basic realm="Heroku"'})
+            return (
+                None
+                if self.git_password(auth) == self.token
+                else Response(
+                    401,
+                    raw=b"Unauthorized\n",
+                    content_type="text/plain",
+                    headers={"WWW-Authenticate": 'Basic realm="Heroku"'},
+                )
+            )
         if surface == "scheduler":
             return None if auth == f"Bearer {self.token}" else self.jsonapi_error(401, "Unauthorized")
         # the version is checked before the credentials (the references are silent on the order)
@@ -483,14 +596,18 @@ class HerokuEmulator(Emulator):
         if err.message.startswith("No route for"):
             # the framework's 404 or 405: Heroku answers a wrong verb like an unknown path
             err = HttpError(404, NO_ROUTE)
-        return Response(err.status, {"id": err.error_id or ERROR_IDS.get(err.status, "error"), "message": err.message, **(err.details or {})})
+        return Response(
+            err.status,
+            {"id": err.error_id or ERROR_IDS.get(err.status, "error"), "message": err.message, **(err.details or {})},
+        )
 
     @staticmethod
     def jsonapi_error(status: int, title: str) -> Response:
         return Response(status, {"errors": [{"status": str(status), "title": title}]}, content_type=JSONAPI)
 
     def after(self, req: Request, resp: Response) -> None:
-        """Rate-limit and request-id headers; every JSON answer checked against its contract (a violation: 500 + ``response_error``)."""
+        """Rate-limit and request-id headers; every JSON answer checked against its contract (a violation: 500 +
+        ``response_error``)."""
         surface = self.surface(req.path)
         if surface == "git":
             return
@@ -500,14 +617,19 @@ class HerokuEmulator(Emulator):
         elif resp.status >= 400:
             errors = self.schema.check_error(resp.body)
         else:
-            errors = self.schema.check_response(req.method, entry["route"].split(" ", 1)[1], resp.body, request_extras(req.headers))
+            errors = self.schema.check_response(
+                req.method, entry["route"].split(" ", 1)[1], resp.body, request_extras(req.headers)
+            )
         if surface == "api":
             resp.headers.setdefault("RateLimit-Remaining", str(self.bucket.remaining))
             resp.headers["Request-Id"] = req.headers.get("request-id") or str(uuid.uuid4())
         if errors:
             entry["response_error"] = "; ".join(errors[:10])
             entry["status"] = resp.status = 500
-            resp.body = {"id": "internal_server_error", "message": f"The emulator's answer breaks its contract: {entry['response_error']}"}
+            resp.body = {
+                "id": "internal_server_error",
+                "message": f"The emulator's answer breaks its contract: {entry['response_error']}",
+            }
         if resp.body is not None:
             # serialised now, under the lock, so that a later write to the state cannot change what is sent
             resp.raw = json.dumps(resp.body, ensure_ascii=False).encode()
@@ -534,7 +656,11 @@ class HerokuEmulator(Emulator):
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--fixture", default=os.path.join(FIXTURES, "demo.yml"), help="the account, a YAML fixture (default: the demo account)")
+    parser.add_argument(
+        "--fixture",
+        default=os.path.join(FIXTURES, "demo.yml"),
+        help="the account, a YAML fixture (default: the demo account)",
+    )
     parser.add_argument("--rate-limit", type=int, default=4500, help="size of the request-token bucket")
     parser.add_argument("--rate-refill", type=float, default=4500, help="tokens added back per hour")
 
@@ -545,9 +671,16 @@ def exit_on_sigterm(signum, frame) -> None:  # pylint: disable=unused-argument
 
 
 def build(args) -> HerokuEmulator:
-    emulator = HerokuEmulator(args.fixture, rate_limit=args.rate_limit, rate_refill=args.rate_refill, token=args.token,
-                              latency_ms=args.latency_ms, fault_rate=args.fault_rate,
-                              faults=tuple(f for f in args.faults.split(",") if f), seed=args.seed)
+    emulator = HerokuEmulator(
+        args.fixture,
+        rate_limit=args.rate_limit,
+        rate_refill=args.rate_refill,
+        token=args.token,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        faults=tuple(f for f in args.faults.split(",") if f),
+        seed=args.seed,
+    )
     if threading.current_thread() is threading.main_thread():
         # exit normally on SIGTERM, so that the temporary Git repositories are removed
         signal.signal(signal.SIGTERM, exit_on_sigterm)

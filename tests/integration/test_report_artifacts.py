@@ -17,7 +17,9 @@ import pytest
 
 from tests.helpers import COLLECTIONS, ROOT, EmulatorProcess, ensure_collection_link
 
-ansible_runner = pytest.importorskip("ansible_runner", reason="ansible-runner is a test dependency: pip install -r tests/requirements.in")
+ansible_runner = pytest.importorskip(
+    "ansible_runner", reason="ansible-runner is a test dependency: pip install -r tests/requirements.in"
+)
 
 FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "demo.yml"
 INVENTORY = ROOT / "tests" / "demo" / "inventory"
@@ -32,18 +34,33 @@ def job(tmp_path_factory):
     private = tmp_path_factory.mktemp("runner")
     heroku = EmulatorProcess("heroku", "--fixture", str(FIXTURE))
     northflank = EmulatorProcess("northflank")
-    env = {**heroku.env(), **northflank.env(), "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-           "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"),
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    env = {
+        **heroku.env(),
+        **northflank.env(),
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_CONFIG": str(ROOT / "tests" / "ansible.cfg"),
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
     try:
-        result = ansible_runner.run(private_data_dir=str(private), playbook=str(ROOT / "playbooks" / "migrate.yml"),
-                                    inventory=str(INVENTORY), envvars=env, ident=IDENT, quiet=True)
+        result = ansible_runner.run(
+            private_data_dir=str(private),
+            playbook=str(ROOT / "playbooks" / "migrate.yml"),
+            inventory=str(INVENTORY),
+            envvars=env,
+            ident=IDENT,
+            quiet=True,
+        )
         events = list(result.events)
     finally:
         heroku.stop()
         northflank.stop()
-    yield dict(private=private, result=result, events=events, tokens=[heroku.token, northflank.token],
-               stdout=result.stdout.read() if hasattr(result.stdout, "read") else "")
+    yield dict(
+        private=private,
+        result=result,
+        events=events,
+        tokens=[heroku.token, northflank.token],
+        stdout=result.stdout.read() if hasattr(result.stdout, "read") else "",
+    )
 
 
 def test_the_job_succeeds(job):
@@ -119,8 +136,14 @@ def test_a_browser_renders_every_unit_in_order(job, tmp_path):
 
 def test_the_long_waits_run_as_polled_async_tasks(job):
     """Addons starting, template runs: async tasks, so that a run prints ASYNC POLL lines while they wait."""
-    for task in ("Addons (empty; the data moves later)", "Pipeline (created through a template run), when the plan has one",
-                 "Release flows, one per stage"):
-        items = [e["event_data"]["res"] for e in job["events"]
-                 if e["event"] == "runner_item_on_ok" and e["event_data"].get("task") == task]
+    for task in (
+        "Addons (empty; the data moves later)",
+        "Pipeline (created through a template run), when the plan has one",
+        "Release flows, one per stage",
+    ):
+        items = [
+            e["event_data"]["res"]
+            for e in job["events"]
+            if e["event"] == "runner_item_on_ok" and e["event_data"].get("task") == task
+        ]
         assert items and all(r.get("ansible_job_id") and r.get("finished") == 1 for r in items), task
