@@ -39,7 +39,7 @@ class NorthflankModule(object):
         try:
             # A wait for the shared rate-limit budget shows as a warning while the run goes on (docs/user-guide.md,
             # Fleets).
-            self.client = client_from_params(module.params, on_wait=module.warn)
+            self.client = client_from_params(module.params, on_wait=getattr(module, "warn", None))
         except NorthflankError as exc:
             module.fail_json(msg=exc.message)
 
