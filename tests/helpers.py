@@ -63,7 +63,11 @@ class EmulatorProcess:
         if self.kind == "northflank":
             return {"NORTHFLANK_API_BASE_URL": self.url, "NORTHFLANK_API_TOKEN": self.token}
         # The emulator serves Heroku Scheduler's API (another host on Heroku) under /particleboard.
-        return {"HEROKU_API_URL": self.url, "HEROKU_API_KEY": self.token, "HEROKU_SCHEDULER_API_URL": self.url + "/particleboard"}
+        return {
+            "HEROKU_API_URL": self.url,
+            "HEROKU_API_KEY": self.token,
+            "HEROKU_SCHEDULER_API_URL": self.url + "/particleboard",
+        }
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -79,7 +83,11 @@ class EmulatorProcess:
 
 def contract_violations(server: "EmulatorProcess") -> list:
     """The requests a Northflank emulator refused as breaking the API contract, as ``METHOD path: why`` lines."""
-    return [f"{e['method']} {e['path']}: {e['contract_error']}" for e in server.requests()["requests"] if e.get("contract_error")]
+    return [
+        f"{e['method']} {e['path']}: {e['contract_error']}"
+        for e in server.requests()["requests"]
+        if e.get("contract_error")
+    ]
 
 
 def run_playbook(playbook: str, env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -102,9 +102,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return True
         if path.endswith((".yml", ".yaml")) and self._names_this_plugin(path):
             # Ansible would only say the file "could not be verified": say why, and the fix.
-            self.display.warning("heroku inventory: %s names plugin %s but its name does not end with heroku.yml or "
-                                 "heroku.yaml; rename it (e.g. to %s.heroku.yml)"
-                                 % (path, self.NAME, re.sub(r"\.ya?ml$", "", path)))
+            self.display.warning(
+                "heroku inventory: %s names plugin %s but its name does not end with heroku.yml or "
+                "heroku.yaml; rename it (e.g. to %s.heroku.yml)" % (path, self.NAME, re.sub(r"\.ya?ml$", "", path))
+            )
         return False
 
     def _names_this_plugin(self, path):
@@ -137,7 +138,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host = unit["name"]
             if unit["kind"] == "app" and host in pipelines:
                 host = "%s-app" % host
-                self.display.warning("heroku inventory: app %s has the name of a pipeline; its host is %s" % (unit["name"], host))
+                self.display.warning(
+                    "heroku inventory: app %s has the name of a pipeline; its host is %s" % (unit["name"], host)
+                )
             self._add_unit(host, unit)
 
     def _read_options(self, path):
@@ -155,14 +158,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise self._invalid(path, "option %s must be %s%s" % (option, kind, self._example(option)))
         unknown = sorted(set(config) - set(self._options))
         if unknown:
-            raise self._invalid(path, "unknown option%s %s%s; the options are described by "
-                                "ansible-doc -t inventory %s" % ("s" if len(unknown) > 1 else "", ", ".join(unknown),
-                                                                 self._did_you_mean(unknown), self.NAME))
+            raise self._invalid(
+                path,
+                "unknown option%s %s%s; the options are described by "
+                "ansible-doc -t inventory %s"
+                % ("s" if len(unknown) > 1 else "", ", ".join(unknown), self._did_you_mean(unknown), self.NAME),
+            )
 
     @staticmethod
     def _example(option):
-        return {"apps": " of patterns, e.g. apps: ['shop-*']", "pipelines": " of patterns, e.g. pipelines: ['shop-*']",
-                "teams": " of team names, e.g. teams: [acme]"}.get(option, "")
+        return {
+            "apps": " of patterns, e.g. apps: ['shop-*']",
+            "pipelines": " of patterns, e.g. pipelines: ['shop-*']",
+            "teams": " of team names, e.g. teams: [acme]",
+        }.get(option, "")
 
     def _did_you_mean(self, unknown):
         hints = []
@@ -180,7 +189,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleError("heroku inventory: " + missing_required_lib("requests"))
         try:
             client = client_from_params(self.get_option)
-            return HerokuDiscovery(client).units(self.get_option("apps"), self.get_option("pipelines"), self.get_option("teams"))
+            return HerokuDiscovery(client).units(
+                self.get_option("apps"), self.get_option("pipelines"), self.get_option("teams")
+            )
         except ApiError as exc:
             raise AnsibleError("heroku inventory: %s" % exc)
 

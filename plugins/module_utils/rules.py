@@ -22,12 +22,27 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils import pu
 # runtime-dyno-build-metadata labs features ("Dyno Metadata") and what review apps get ("Review Apps"). Any other
 # name is the user's, HEROKU_API_KEY or HEROKU_OAUTH_SECRET included. WEB_CONCURRENCY is not among them either:
 # buildpacks only default it, so a config var of that name is the user's choice.
-HEROKU_MANAGED_NAMES = frozenset((
-    "PORT", "DYNO", "DYNO_RAM", "STACK",
-    "HEROKU_APP_ID", "HEROKU_APP_NAME", "HEROKU_APP_DEFAULT_DOMAIN_NAME", "HEROKU_DYNO_ID", "HEROKU_RELEASE_CREATED_AT",
-    "HEROKU_RELEASE_VERSION", "HEROKU_SLUG_COMMIT", "HEROKU_SLUG_DESCRIPTION", "HEROKU_BUILD_COMMIT", "HEROKU_BUILD_DESCRIPTION",
-    "HEROKU_BRANCH", "HEROKU_PR_NUMBER", "HEROKU_PARENT_APP_NAME",
-))
+HEROKU_MANAGED_NAMES = frozenset(
+    (
+        "PORT",
+        "DYNO",
+        "DYNO_RAM",
+        "STACK",
+        "HEROKU_APP_ID",
+        "HEROKU_APP_NAME",
+        "HEROKU_APP_DEFAULT_DOMAIN_NAME",
+        "HEROKU_DYNO_ID",
+        "HEROKU_RELEASE_CREATED_AT",
+        "HEROKU_RELEASE_VERSION",
+        "HEROKU_SLUG_COMMIT",
+        "HEROKU_SLUG_DESCRIPTION",
+        "HEROKU_BUILD_COMMIT",
+        "HEROKU_BUILD_DESCRIPTION",
+        "HEROKU_BRANCH",
+        "HEROKU_PR_NUMBER",
+        "HEROKU_PARENT_APP_NAME",
+    )
+)
 # Pipeline stages that are migrated (docs/mapping.md); apps coupled in the others (review apps, test) are ephemeral.
 STAGES = ("development", "staging", "production")
 
@@ -50,7 +65,7 @@ def _hash(text):
 
 def _fit(clean, limit, suffix):
     """``clean`` cut so that ``-suffix`` fits in ``limit`` characters."""
-    return clean[:limit - len(suffix) - 1].rstrip("-") + "-" + suffix
+    return clean[: limit - len(suffix) - 1].rstrip("-") + "-" + suffix
 
 
 def northflank_name(base, kind, renamed=None):
@@ -97,7 +112,9 @@ def unique_names(wanted, kind, unit=None):
         if shared:
             name = _fit(name, MAX_NAME[kind], _hash(key))
             reason = "%s would also be the Northflank name of %s: a hash of the Heroku name added" % (
-                derived[key], ", ".join(wanted[k] for k in shared))
+                derived[key],
+                ", ".join(wanted[k] for k in shared),
+            )
         elif name != base:
             reason = name_reason(base, name, kind)
         names[key] = name
@@ -106,9 +123,16 @@ def unique_names(wanted, kind, unit=None):
     clash = sorted(set(n for n in names.values() if list(names.values()).count(n) > 1))
     if clash:
         # Only a Heroku name that already ends in another's hash can get here; never let one overwrite the other.
-        raise MappingError("%s: Heroku names that still share the Northflank %s name %s after disambiguation (%s); rename one "
-                           "on Heroku or set herokumigrate_project" % (unit or "the account", kind, ", ".join(clash),
-                                                                       ", ".join(sorted(wanted[k] for k in names if names[k] in clash))))
+        raise MappingError(
+            "%s: Heroku names that still share the Northflank %s name %s after disambiguation (%s); rename one "
+            "on Heroku or set herokumigrate_project"
+            % (
+                unit or "the account",
+                kind,
+                ", ".join(clash),
+                ", ".join(sorted(wanted[k] for k in names if names[k] in clash)),
+            )
+        )
     return names, renamed
 
 
@@ -143,7 +167,9 @@ def lookup(table, key, what, unit, option):
     if key in table:
         return table[key]
     known = ", ".join(sorted(str(k) for k in table))
-    raise MappingError("%s: no Northflank %s for Heroku %r (known: %s); set %s for this unit" % (unit, what, key, known, option))
+    raise MappingError(
+        "%s: no Northflank %s for Heroku %r (known: %s); set %s for this unit" % (unit, what, key, known, option)
+    )
 
 
 def builder_for(stack, table, unit):
@@ -178,7 +204,9 @@ def runtime_variables(info, rule, port=None):
     """The variables to set on Northflank: the kept config vars, ``rule["set"]`` on top, and ``PORT``
     set to the web port, since Northflank does not promise to inject it."""
     classes = info.get("config_var_classes") or {}
-    out = dict((k, v) for k, v in (info.get("config_vars") or {}).items() if keeps_variable(k, classes.get(k, "user"), rule))
+    out = dict(
+        (k, v) for k, v in (info.get("config_vars") or {}).items() if keeps_variable(k, classes.get(k, "user"), rule)
+    )
     out.update(rule.get("set") or {})
     if port:
         out["PORT"] = str(port)
@@ -207,12 +235,17 @@ def repository_for(app, settings, unit):
     default = settings.get("repository_default") or {}
     url = repo.get("url") or (default.get("url") or "").replace("{app}", app)
     if not url:
-        raise MappingError("%s: no Git repository for Heroku app %s: Northflank builds from Git. Mirror the Heroku Git "
-                           "repository to your Git service and set herokumigrate_repositories['%s'].url "
-                           "(or herokumigrate_repository_default.url with {app})" % (unit, app, app))
-    return dict(project_url=url, project_type=repo.get("type") or default.get("type") or "github",
-                account_login=repo.get("account_login") or default.get("account_login"),
-                branch=repo.get("branch") or default.get("branch") or "main")
+        raise MappingError(
+            "%s: no Git repository for Heroku app %s: Northflank builds from Git. Mirror the Heroku Git "
+            "repository to your Git service and set herokumigrate_repositories['%s'].url "
+            "(or herokumigrate_repository_default.url with {app})" % (unit, app, app)
+        )
+    return dict(
+        project_url=url,
+        project_type=repo.get("type") or default.get("type") or "github",
+        account_login=repo.get("account_login") or default.get("account_login"),
+        branch=repo.get("branch") or default.get("branch") or "main",
+    )
 
 
 def git_mirror_for(info, settings, unit):
@@ -227,8 +260,13 @@ def git_mirror_for(info, settings, unit):
     target = entry.get("push_url") or (default.get("push_url") or "").replace("{app}", app) or repo["project_url"]
     source = (settings.get("git_source_url") or "").replace("{app}", app) or info["app"]["git_url"]
     branches = settings.get("git_source_branches") or ["main", "master"]
-    return dict(app=app, source_url=source, target_url=target, branch=repo["branch"],
-                branches=["%s:%s" % (b, repo["branch"]) for b in branches])
+    return dict(
+        app=app,
+        source_url=source,
+        target_url=target,
+        branch=repo["branch"],
+        branches=["%s:%s" % (b, repo["branch"]) for b in branches],
+    )
 
 
 _SUFFIX_RULES = {}
@@ -250,9 +288,9 @@ def public_suffix(hostname):
     best = 1
     for i in range(len(labels)):
         candidate = ".".join(labels[i:])
-        wildcard = ".".join(["*"] + labels[i + 1:])
+        wildcard = ".".join(["*"] + labels[i + 1 :])
         if rules.get(candidate) == "exception":
-            return ".".join(labels[i + 1:])
+            return ".".join(labels[i + 1 :])
         if candidate in rules or (i + 1 < len(labels) and rules.get(wildcard) == "rule"):
             best = max(best, len(labels) - i)
     return ".".join(labels[-best:])
@@ -265,7 +303,7 @@ def registered_domain(hostname):
     suffix = public_suffix(hostname).split(".")
     if len(labels) <= len(suffix):
         return None
-    return ".".join(labels[-len(suffix) - 1:])
+    return ".".join(labels[-len(suffix) - 1 :])
 
 
 def domain_parts(hostname, apexes, unit=None):
@@ -278,12 +316,14 @@ def domain_parts(hostname, apexes, unit=None):
         if hostname == apex:
             return apex, "@"
         if hostname.endswith("." + apex):
-            return apex, hostname[:-len(apex) - 1]
+            return apex, hostname[: -len(apex) - 1]
     domain = registered_domain(hostname)
     if domain is None:
-        raise MappingError("%s: custom domain %s is a public suffix (Public Suffix List): it cannot be registered; remove it "
-                           "or set herokumigrate_domains: false, or herokumigrate_domain_apexes" % (unit or "unit", hostname))
-    return domain, "@" if hostname == domain else hostname[:-len(domain) - 1]
+        raise MappingError(
+            "%s: custom domain %s is a public suffix (Public Suffix List): it cannot be registered; remove it "
+            "or set herokumigrate_domains: false, or herokumigrate_domain_apexes" % (unit or "unit", hostname)
+        )
+    return domain, "@" if hostname == domain else hostname[: -len(domain) - 1]
 
 
 # -- classification: the scenario of a unit, decided here and only here ----------------------
@@ -328,13 +368,23 @@ def classify_app(info):
     types = process_types_of(info)
     warnings = []
     if app["stack"] == "container" or app["build_stack"] == "container":
-        return dict(scenario="unsupported", reason="container-registry app: Heroku builds no source for it to rebuild",
-                    process_types=types, warnings=warnings)
+        return dict(
+            scenario="unsupported",
+            reason="container-registry app: Heroku builds no source for it to rebuild",
+            process_types=types,
+            warnings=warnings,
+        )
     if not types:
-        return dict(scenario="unsupported", reason="no dyno formation: nothing runs on Heroku to migrate",
-                    process_types=types, warnings=warnings)
+        return dict(
+            scenario="unsupported",
+            reason="no dyno formation: nothing runs on Heroku to migrate",
+            process_types=types,
+            warnings=warnings,
+        )
     if app["space"]:
-        warnings.append("runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"])
+        warnings.append(
+            "runs in Private Space %s: check network access (VPN, peering, stable outbound IPs)" % app["space"]
+        )
     if (info.get("scheduler") or {}).get("available") is False:
         warnings.append("scheduler jobs unknown: " + info["scheduler"].get("reason", ""))
     scenario = "pipeline" if info["pipeline"] else ("single_dyno" if len(types) == 1 else "multi_dyno")
@@ -345,17 +395,37 @@ def classify_pipeline(info):
     """The ``migration`` block of a pipeline. Only apps of the migrated stages (development, staging,
     production) count; review and test apps are ephemeral, reported in ``warnings`` and left out."""
     apps = [a for a in info["apps"] if (a.get("pipeline") or {}).get("stage") in STAGES]
-    warnings = ["%s (stage %s) is not migrated: review and test apps are ephemeral"
-                % (a["app"]["name"], (a.get("pipeline") or {}).get("stage")) for a in info["apps"] if a not in apps]
+    warnings = [
+        "%s (stage %s) is not migrated: review and test apps are ephemeral"
+        % (a["app"]["name"], (a.get("pipeline") or {}).get("stage"))
+        for a in info["apps"]
+        if a not in apps
+    ]
     regions = sorted(set(a["app"]["region"] for a in apps if a["app"]["region"]))
     if not apps:
-        return dict(scenario="unsupported", reason="pipeline has no apps in a development, staging or production stage",
-                    region=None, warnings=warnings)
+        return dict(
+            scenario="unsupported",
+            reason="pipeline has no apps in a development, staging or production stage",
+            region=None,
+            warnings=warnings,
+        )
     if len(regions) > 1:
-        return dict(scenario="unsupported", reason="pipeline spans several regions (%s): a Northflank project has one region"
-                    % ", ".join(regions), region=None, warnings=warnings)
-    refused = ["%s: %s" % (a["app"]["name"], a["migration"]["reason"]) for a in apps if a["migration"]["scenario"] == "unsupported"]
+        return dict(
+            scenario="unsupported",
+            reason="pipeline spans several regions (%s): a Northflank project has one region" % ", ".join(regions),
+            region=None,
+            warnings=warnings,
+        )
+    refused = [
+        "%s: %s" % (a["app"]["name"], a["migration"]["reason"])
+        for a in apps
+        if a["migration"]["scenario"] == "unsupported"
+    ]
     if refused:
-        return dict(scenario="unsupported", reason="apps that cannot be migrated: " + "; ".join(refused),
-                    region=regions[0] if regions else None, warnings=warnings)
+        return dict(
+            scenario="unsupported",
+            reason="apps that cannot be migrated: " + "; ".join(refused),
+            region=regions[0] if regions else None,
+            warnings=warnings,
+        )
     return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None, warnings=warnings)

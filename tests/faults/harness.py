@@ -129,8 +129,15 @@ class Playbook:
         full_env.pop("ANSIBLE_KEEP_REMOTE_FILES", None)
         self.cmd = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook), *args]
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen(self.cmd, cwd=cwd or ROOT, env=full_env, stdout=out, stderr=err,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.cmd,
+                cwd=cwd or ROOT,
+                env=full_env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.killed: list = []
 
     def wait(self, timeout: float = PLAYBOOK_TIMEOUT) -> int:
@@ -162,9 +169,14 @@ def isolated_env(home: Path) -> dict:
     dirs = {name: home / name for name in ("home", "tmp", "ansible-local", "ansible-remote", "cache")}
     for path in dirs.values():
         path.mkdir(parents=True, exist_ok=True)
-    return {"HOME": str(dirs["home"]), "TMPDIR": str(dirs["tmp"]), "ANSIBLE_LOCAL_TEMP": str(dirs["ansible-local"]),
-            "ANSIBLE_REMOTE_TEMP": str(dirs["ansible-remote"]), "XDG_CACHE_HOME": str(dirs["cache"]),
-            "ANSIBLE_HOME": str(dirs["home"] / ".ansible")}
+    return {
+        "HOME": str(dirs["home"]),
+        "TMPDIR": str(dirs["tmp"]),
+        "ANSIBLE_LOCAL_TEMP": str(dirs["ansible-local"]),
+        "ANSIBLE_REMOTE_TEMP": str(dirs["ansible-remote"]),
+        "XDG_CACHE_HOME": str(dirs["cache"]),
+        "ANSIBLE_HOME": str(dirs["home"] / ".ansible"),
+    }
 
 
 def with_module_defaults(playbook: Path, dest: Path, defaults: dict) -> Path:
@@ -183,8 +195,14 @@ def with_module_defaults(playbook: Path, dest: Path, defaults: dict) -> Path:
 class Stack:
     """Heroku and Northflank emulators, each behind a fault proxy; ``env`` points the collection at the proxies."""
 
-    def __init__(self, northflank_plan: Optional[FaultPlan] = None, heroku_plan: Optional[FaultPlan] = None,
-                 heroku_token: str = "demo-token", northflank_token: str = "demo-token", slow_seconds: float = 4.0):
+    def __init__(
+        self,
+        northflank_plan: Optional[FaultPlan] = None,
+        heroku_plan: Optional[FaultPlan] = None,
+        heroku_token: str = "demo-token",
+        northflank_token: str = "demo-token",
+        slow_seconds: float = 4.0,
+    ):
         self.heroku = EmulatorProcess("heroku", "--fixture", str(FIXTURE), token=heroku_token)
         self.northflank = EmulatorProcess("northflank", token=northflank_token)
         self.nf_proxy = FaultProxy(self.northflank.url, "northflank", northflank_plan, slow_seconds).start()
@@ -192,9 +210,13 @@ class Stack:
 
     @property
     def env(self) -> dict:
-        return {"NORTHFLANK_API_BASE_URL": self.nf_proxy.url, "NORTHFLANK_API_TOKEN": self.northflank.token,
-                "HEROKU_API_URL": self.heroku_proxy.url, "HEROKU_API_KEY": self.heroku.token,
-                "HEROKU_SCHEDULER_API_URL": self.heroku_proxy.url + "/particleboard"}
+        return {
+            "NORTHFLANK_API_BASE_URL": self.nf_proxy.url,
+            "NORTHFLANK_API_TOKEN": self.northflank.token,
+            "HEROKU_API_URL": self.heroku_proxy.url,
+            "HEROKU_API_KEY": self.heroku.token,
+            "HEROKU_SCHEDULER_API_URL": self.heroku_proxy.url + "/particleboard",
+        }
 
     def no_faults(self) -> None:
         self.nf_proxy.reset_plan()
@@ -207,9 +229,21 @@ class Stack:
             emulator.stop()
 
 
-def migrate(stack: Stack, out_dir: Path, name: str, playbook: Path = PLAYBOOKS / "migrate.yml", env: Optional[dict] = None,
-            start_only: bool = False):
-    args = ("-i", str(INVENTORY), "-e", f"herokumigrate_report_dir={out_dir / name}", *(("--limit", LIMIT) if LIMIT else ()))
+def migrate(
+    stack: Stack,
+    out_dir: Path,
+    name: str,
+    playbook: Path = PLAYBOOKS / "migrate.yml",
+    env: Optional[dict] = None,
+    start_only: bool = False,
+):
+    args = (
+        "-i",
+        str(INVENTORY),
+        "-e",
+        f"herokumigrate_report_dir={out_dir / name}",
+        *(("--limit", LIMIT) if LIMIT else ()),
+    )
     run = Playbook(playbook, {**isolated_env(out_dir / "env"), **stack.env, **(env or {})}, args, out_dir, name)
     if start_only:
         return run
@@ -240,8 +274,11 @@ def reference(tmp_root: Path) -> dict:
             run = migrate(stack, tmp_root, "reference")
             assert run.proc.returncode == 0, f"the fault-free migration failed:\n{run.output()[-5000:]}"
             log = stack.northflank.requests()
-            _REFERENCE.update(state=stack.northflank.state(), posts=non_idempotent(log),
-                              writes=[f"{e['method']} {e['path']}" for e in log["requests"] if e["method"] != "GET"])
+            _REFERENCE.update(
+                state=stack.northflank.state(),
+                posts=non_idempotent(log),
+                writes=[f"{e['method']} {e['path']}" for e in log["requests"] if e["method"] != "GET"],
+            )
         finally:
             stack.stop()
     return _REFERENCE
@@ -249,5 +286,9 @@ def reference(tmp_root: Path) -> dict:
 
 def summary(stack: Stack) -> str:
     """The faults that fired, for assertion messages (never a body)."""
-    fired = [f"{e['fault']}: {e['method']} {e['path']}" for p in (stack.nf_proxy, stack.heroku_proxy) for e in p.faults_fired()]
+    fired = [
+        f"{e['fault']}: {e['method']} {e['path']}"
+        for p in (stack.nf_proxy, stack.heroku_proxy)
+        for e in p.faults_fired()
+    ]
     return json.dumps(fired, indent=1)

@@ -33,12 +33,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
 from urllib.parse import urlsplit
 
-BEFORE = ("500", "502", "503", "429", "reset-before")   # the server never sees the request
-AFTER = ("reset-after", "504-after", "slow")             # the server acted; the client does not learn it
+BEFORE = ("500", "502", "503", "429", "reset-before")  # the server never sees the request
+AFTER = ("reset-after", "504-after", "slow")  # the server acted; the client does not learn it
 FAULTS = BEFORE + AFTER
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
-HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                        "proxy-authorization", "proxy-authenticate", "host", "content-length"))
+HOP_BY_HOP = frozenset(
+    (
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "host",
+        "content-length",
+    )
+)
 
 
 class FaultPlan:
@@ -70,7 +82,9 @@ class FaultPlan:
 class FaultProxy:
     """``FaultProxy(upstream_url, api="northflank"|"heroku", plan=FaultPlan(...))``; ``start()``, ``url``, ``stop()``."""
 
-    def __init__(self, upstream: str, api: str = "northflank", plan: Optional[FaultPlan] = None, slow_seconds: float = 4.0):
+    def __init__(
+        self, upstream: str, api: str = "northflank", plan: Optional[FaultPlan] = None, slow_seconds: float = 4.0
+    ):
         parts = urlsplit(upstream)
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
         self.upstream_prefix = parts.path.rstrip("/")
@@ -78,9 +92,9 @@ class FaultProxy:
         self.plan = plan or FaultPlan()
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
-        self.log: list = []           # one entry per request received
-        self.late: list = []          # requests received after killed()
-        self.writes = 0               # writes forwarded to the server
+        self.log: list = []  # one entry per request received
+        self.late: list = []  # requests received after killed()
+        self.writes = 0  # writes forwarded to the server
         self.on_write: Optional[Callable[[int, dict], None]] = None
         self._killed = False
         self._server: Optional[ThreadingHTTPServer] = None
@@ -129,10 +143,18 @@ class FaultProxy:
         """A 429 as each API sends it (the window resets in a second, so a client's wait costs ~2 s)."""
         if self.api == "heroku":
             headers = {"RateLimit-Remaining": "0"}
-            body = self.error_body(429, "Your account reached the API rate limit. Please wait a few minutes before "
-                                        "making new requests", "rate_limit")
+            body = self.error_body(
+                429,
+                "Your account reached the API rate limit. Please wait a few minutes before making new requests",
+                "rate_limit",
+            )
         else:
-            headers = {"x-ratelimit-limit": "1000", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1", "Retry-After": "1"}
+            headers = {
+                "x-ratelimit-limit": "1000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": "1",
+                "Retry-After": "1",
+            }
             body = self.error_body(429, "Rate limit exceeded; retry in 1 seconds", "rate_limit")
         return 429, headers, body
 

@@ -37,8 +37,18 @@ def migrated(tmp_path_factory):
         northflank.clear_log()
         second = run_playbook("playbooks/migrate.yml", env, *args)
         second_log = northflank.requests()
-        yield dict(heroku=heroku, northflank=northflank, plan=plan, plan_writes=plan_writes, plan_log=plan_log, first=first, first_log=first_log,
-                   second=second, second_log=second_log, report=report)
+        yield dict(
+            heroku=heroku,
+            northflank=northflank,
+            plan=plan,
+            plan_writes=plan_writes,
+            plan_log=plan_log,
+            first=first,
+            first_log=first_log,
+            second=second,
+            second_log=second_log,
+            report=report,
+        )
     finally:
         heroku.stop()
         northflank.stop()
@@ -58,9 +68,11 @@ def heroku_config(migrated, app):
 def data_addons(migrated, app):
     """The names of the app's Heroku data add-ons (Postgres, Redis): each becomes a Northflank addon of that name."""
     server = migrated["heroku"]
-    return {a["addon_service"]["name"].removeprefix("heroku-"): a["name"]
-            for a in HerokuClient(token=server.token, base_url=server.url).list("/apps/{app}/addons", app=app)
-            if a["addon_service"]["name"] in ("heroku-postgresql", "heroku-redis")}
+    return {
+        a["addon_service"]["name"].removeprefix("heroku-"): a["name"]
+        for a in HerokuClient(token=server.token, base_url=server.url).list("/apps/{app}/addons", app=app)
+        if a["addon_service"]["name"] in ("heroku-postgresql", "heroku-redis")
+    }
 
 
 def service(nf, project, name):
@@ -91,7 +103,9 @@ def test_single_dyno_app_is_one_combined_service(migrated, nf):
     assert svc["buildSettings"]["buildpack"]["builder"] == "HEROKU_24"
     assert svc["buildSettings"]["buildpack"]["buildpackLocators"] == ["heroku/nodejs"]
     assert svc["vcsData"]["projectUrl"] == "https://github.com/northwind/northwind-hello"
-    assert [(p["name"], p["internalPort"], p["public"], p["protocol"]) for p in svc["ports"]] == [("web", 8080, True, "HTTP")]
+    assert [(p["name"], p["internalPort"], p["public"], p["protocol"]) for p in svc["ports"]] == [
+        ("web", 8080, True, "HTTP")
+    ]
     config = heroku_config(migrated, "northwind-hello")
     assert config == DEMO["apps"][0]["config_vars"]
     # Two independent copies: runtime variables (with PORT) and build arguments.
@@ -109,7 +123,11 @@ def test_multi_dyno_app_is_a_build_service_deployments_and_a_secret_group(migrat
     assert {"DATABASE_URL", "REDIS_URL"} <= set(config)  # the add-ons' connection strings, kept until the data moves
     assert build["buildArguments"] == config
     web, worker = service(nf, p, "northwind-shop-web"), service(nf, p, "northwind-shop-worker")
-    assert (web["serviceType"], web["deployment"]["instances"], web["billing"]["deploymentPlan"]) == ("deployment", 2, "nf-compute-50")
+    assert (web["serviceType"], web["deployment"]["instances"], web["billing"]["deploymentPlan"]) == (
+        "deployment",
+        2,
+        "nf-compute-50",
+    )
     assert (worker["deployment"]["instances"], worker["billing"]["deploymentPlan"]) == (1, "nf-compute-20")
     assert web["deployment"]["internal"]["id"] == "northwind-shop-builder"
     assert web["deployment"]["buildpack"] == {"configType": "customProcess", "customProcess": "web"}
@@ -119,10 +137,19 @@ def test_multi_dyno_app_is_a_build_service_deployments_and_a_secret_group(migrat
     assert group["secretType"] == "environment"
     assert group["secrets"]["variables"] == dict(config, PORT=WEB_PORT)
     assert {o["id"] for o in group["restrictions"]["nfObjects"]} == {
-        "northwind-shop-web", "northwind-shop-worker", "northwind-shop-release",
-        "northwind-shop-scheduler-1", "northwind-shop-scheduler-2", "northwind-shop-scheduler-3"}
-    schedules = [nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-scheduler-%d" % i)["settings"]["cron"]["schedule"]
-                 for i in (1, 2, 3)]
+        "northwind-shop-web",
+        "northwind-shop-worker",
+        "northwind-shop-release",
+        "northwind-shop-scheduler-1",
+        "northwind-shop-scheduler-2",
+        "northwind-shop-scheduler-3",
+    }
+    schedules = [
+        nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-scheduler-%d" % i)["settings"][
+            "cron"
+        ]["schedule"]
+        for i in (1, 2, 3)
+    ]
     assert schedules == ["*/10 * * * *", "30 * * * *", "30 2 * * *"]
     release = nf.get("/v1/projects/{project}/jobs/{job}", project=p, job="northwind-shop-release")
     assert release["jobType"] == "manual"
@@ -140,18 +167,41 @@ def test_pipeline_places_each_app_in_its_stage_with_release_flows(migrated, nf):
         assert group["secrets"]["variables"] == dict(heroku_config(migrated, app), PORT=WEB_PORT)
     pipeline = nf.get("/v1/projects/{project}/pipelines/{pipeline}", project=p, pipeline="northwind-api")
     assert sorted((o["id"], o["stage"]) for o in pipeline["nfObjects"]) == [
-        ("northwind-api-staging-web", "Staging"), ("northwind-api-web", "Production")]
+        ("northwind-api-staging-web", "Staging"),
+        ("northwind-api-web", "Production"),
+    ]
 
     def steps(stage):
-        flow = nf.get("/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}", project=p, pipeline="northwind-api", stage=stage)
+        flow = nf.get(
+            "/v1/projects/{project}/pipelines/{pipeline}/release-flows/{stage}",
+            project=p,
+            pipeline="northwind-api",
+            stage=stage,
+        )
         assert flow["spec"]["kind"] == "Workflow"
         return [(s["kind"], s["spec"]) for s in flow["spec"]["spec"]["steps"]]
 
     # Staging deploys the latest build of its branch; production promotes what runs in staging.
-    assert steps("staging") == [("Release", {"type": "build", "origin": {"id": "northwind-api-staging-builder", "branch": "main", "build": "latest"},
-                                             "target": {"id": "northwind-api-staging-web", "type": "service"}})]
-    assert steps("production") == [("Release", {"type": "deployment", "origin": {"id": "northwind-api-staging-web", "type": "service"},
-                                                "target": {"id": "northwind-api-web", "type": "service"}})]
+    assert steps("staging") == [
+        (
+            "Release",
+            {
+                "type": "build",
+                "origin": {"id": "northwind-api-staging-builder", "branch": "main", "build": "latest"},
+                "target": {"id": "northwind-api-staging-web", "type": "service"},
+            },
+        )
+    ]
+    assert steps("production") == [
+        (
+            "Release",
+            {
+                "type": "deployment",
+                "origin": {"id": "northwind-api-staging-web", "type": "service"},
+                "target": {"id": "northwind-api-web", "type": "service"},
+            },
+        )
+    ]
 
 
 def test_unsupported_app_is_reported_with_its_reason_and_not_created(migrated, nf):
@@ -181,8 +231,19 @@ def test_a_unit_the_rules_cannot_map_fails_clearly_and_writes_nothing(migrated, 
     server = migrated["northflank"]
     server.clear_log()
     env = {**migrated["heroku"].env(), **server.env()}
-    result = run_playbook("playbooks/migrate.yml", env, "-i", str(INVENTORY), "--limit", "northwind-hello",
-                          "-e", f"herokumigrate_report_dir={tmp_path}", "-e", '{"herokumigrate_repository_default": {}}', check=False)
+    result = run_playbook(
+        "playbooks/migrate.yml",
+        env,
+        "-i",
+        str(INVENTORY),
+        "--limit",
+        "northwind-hello",
+        "-e",
+        f"herokumigrate_report_dir={tmp_path}",
+        "-e",
+        '{"herokumigrate_repository_default": {}}',
+        check=False,
+    )
     assert result.returncode != 0
     assert "northwind-hello" in result.stdout and "herokumigrate_repositories" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -216,7 +277,10 @@ def test_verify_writes_nothing_and_tells_each_unit_verified_or_what_needs_attent
         assert unit["runtime"] and (unit["status"] == "verified") == (not unit["reasons"])
     shop = units["northwind-shop"]
     assert {(c["kind"], c["name"]) for c in shop["runtime"]} >= {
-        ("services", "northwind-shop-builder"), ("services", "northwind-shop-web"), ("addons", data_addons(migrated, "northwind-shop")["postgresql"])}
+        ("services", "northwind-shop-builder"),
+        ("services", "northwind-shop-web"),
+        ("addons", data_addons(migrated, "northwind-shop")["postgresql"]),
+    }
     # the demo's custom domains are not verified (nobody published their DNS records): attention, saying which
     domains = [c for u in units.values() for c in u.get("runtime", []) if c["kind"] == "domains"]
     assert domains and not any(c["ok"] for c in domains)
@@ -237,5 +301,7 @@ def test_verify_reports_a_changed_resource_as_drift_naming_it(migrated, nf, tmp_
     shop = units["northwind-shop"]
     assert shop["status"] == "drift"
     assert [r for r in shop["reasons"] if r.startswith("services northwind-shop-web: would update")], shop["reasons"]
-    assert [(r["name"], r["action"]) for r in shop["resources"] if r["action"] != "unchanged"] == [("northwind-shop-web", "would update")]
+    assert [(r["name"], r["action"]) for r in shop["resources"] if r["action"] != "unchanged"] == [
+        ("northwind-shop-web", "would update")
+    ]
     assert units["northwind-hello"]["status"] in ("verified", "attention")

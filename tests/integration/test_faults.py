@@ -32,9 +32,18 @@ from tests.faults.proxy import AFTER, FAULTS, FaultPlan
 NORTHFLANK_RATE = 0.08
 HEROKU_RATE = 0.03
 # The forced fault of each seed: one of these POSTs, answered by one of the AFTER faults (9 combinations).
-POST_TARGETS = (r"^POST /v1/templates$", r"^POST /v1/domains$", r"^POST /v1/projects/[^/]+/pipelines/[^/]+/release-flows/staging$")
-SEEDS = list(range(1, 21)) if harness.soak() else [1, 6]  # 1: domain POST reset after; 6: template POST answered too late
-TIMEOUT = {"group/herokumigrate.northflank.northflank": {"timeout": 3}, "group/herokumigrate.northflank.heroku": {"timeout": 3}}
+POST_TARGETS = (
+    r"^POST /v1/templates$",
+    r"^POST /v1/domains$",
+    r"^POST /v1/projects/[^/]+/pipelines/[^/]+/release-flows/staging$",
+)
+SEEDS = (
+    list(range(1, 21)) if harness.soak() else [1, 6]
+)  # 1: domain POST reset after; 6: template POST answered too late
+TIMEOUT = {
+    "group/herokumigrate.northflank.northflank": {"timeout": 3},
+    "group/herokumigrate.northflank.heroku": {"timeout": 3},
+}
 
 
 def plans(seed: int):
@@ -80,7 +89,7 @@ def test_the_state_comparison_sees_a_missing_resource_and_a_duplicate_run(tmp_pa
     changed = copy.deepcopy(expected)
     changed["secrets"]["northwind-api"].pop("northwind-api-staging-env")
     runs = changed["templateRuns"]["northwind-api-northwind-api-pipeline"]
-    (run_id, run), = runs.items()
+    ((run_id, run),) = runs.items()
     runs["template-run-000099"] = dict(copy.deepcopy(run), id="template-run-000099", createdAt="2030-01-01T00:00:00Z")
     found = state_compare.compare(expected, changed)
     assert any("northwind-api-staging-env" in d for d in found) and any("templateRuns" in d for d in found), found

@@ -495,9 +495,11 @@ def test_other_app_shapes(runs):
 
 def test_missing_app_fails_with_the_api_message(runs):
     missing = runs("account").missing_app  # failed, as the target's failed_when checked
-    assert missing["msg"] == ("Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app}); "
-                              "app no-such-app no longer exists on Heroku (deleted or renamed since the inventory was read): "
-                              "re-read the inventory, or leave the unit out with --limit '!no-such-app'")
+    assert missing["msg"] == (
+        "Could not read Heroku app no-such-app: HTTP 404: Couldn't find that app. (GET /apps/{app}); "
+        "app no-such-app no longer exists on Heroku (deleted or renamed since the inventory was read): "
+        "re-read the inventory, or leave the unit out with --limit '!no-such-app'"
+    )
     assert missing["failure"]["id"] == "not_found" and missing["api_requests"] == {"GET /apps/{app}": 1}
 
 
@@ -623,10 +625,9 @@ def test_inventory_list_account(servers):
         "old-blog",
     }
     assert hosts_of(inventory, "multi_dyno") == {"acme-shop", "edge-gateway", "analytics-core", "ledger-internal"}
-    assert (
-        hosts_of(inventory, "region_dublin") == {"ledger-internal"}
-        and hosts_of(inventory, "region_virginia") == {"edge-gateway"}
-    )
+    assert hosts_of(inventory, "region_dublin") == {"ledger-internal"} and hosts_of(inventory, "region_virginia") == {
+        "edge-gateway"
+    }
     assert "geo-api" not in {h for g, v in inventory.items() if g.startswith("region_") for h in v.get("hosts", [])}
     assert hosts_of(inventory, "team_acme") == {
         "billing",

@@ -26,7 +26,12 @@ import pytest
 from tests import state_compare
 from tests.faults import harness
 
-POSTS = [r"POST /v1/templates", r"POST /v1/domains", r"POST .*/release-flows/staging", r"POST .*/release-flows/production"]
+POSTS = [
+    r"POST /v1/templates",
+    r"POST /v1/domains",
+    r"POST .*/release-flows/staging",
+    r"POST .*/release-flows/production",
+]
 if harness.soak():
     # The whole fleet sends 26 writes: the first three, every other one, and the last three.
     KILL_POINTS = POSTS + [1, 2, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 24, 25, 26]
@@ -67,11 +72,15 @@ def test_a_killed_migration_converges_on_a_rerun(point, tmp_path_factory):
         assert stack.heroku_proxy.late == [], f"requests reached Heroku after the kill at write {holder['write']}"
         stack.no_faults()
         rerun = harness.migrate(stack, out, "rerun")
-        assert rerun.proc.returncode == 0, f"the re-run after a kill at write {holder['write']} failed:\n{rerun.output()[-5000:]}"
+        assert rerun.proc.returncode == 0, (
+            f"the re-run after a kill at write {holder['write']} failed:\n{rerun.output()[-5000:]}"
+        )
         state = stack.northflank.state()
         assert state_compare.compare(expected["state"], state) == [], f"killed at write {holder['write']}"
         assert state_compare.generated_records(state) == state_compare.generated_records(expected["state"])
-        assert harness.non_idempotent(stack.northflank.requests()) == expected["posts"], f"killed at write {holder['write']}"
+        assert harness.non_idempotent(stack.northflank.requests()) == expected["posts"], (
+            f"killed at write {holder['write']}"
+        )
     finally:
         if "run" in holder and holder["run"].proc.poll() is None:
             holder["run"].kill()

@@ -19,7 +19,12 @@ from tests.helpers import ROOT, EmulatorProcess, run_playbook
 
 FIXTURE = ROOT / "tests" / "emulators" / "fixtures" / "demo.yml"
 INVENTORY = ROOT / "tests" / "demo" / "inventory"
-REPOSITORY = {"url": "https://github.com/northwind/{app}", "type": "github", "account_login": "northwind", "branch": "main"}
+REPOSITORY = {
+    "url": "https://github.com/northwind/{app}",
+    "type": "github",
+    "account_login": "northwind",
+    "branch": "main",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +55,9 @@ def run(servers, tmp_path, monkeypatch):
         northflank.clear_log()
         report = tmp_path / "report"
         path = playbook if playbook.endswith(".yml") else "playbooks/%s.yml" % playbook
-        result = run_playbook(path, full, "-i", str(inventory), "-e", "herokumigrate_report_dir=%s" % report,
-                              *args, check=False)
+        result = run_playbook(
+            path, full, "-i", str(inventory), "-e", "herokumigrate_report_dir=%s" % report, *args, check=False
+        )
         data = json.loads((report / "report.json").read_text()) if (report / "report.json").exists() else None
         return SimpleNamespace(result=result, report=data, heroku_log=heroku.requests(), nf_log=northflank.requests())
 
@@ -69,7 +75,11 @@ def test_migrate_with_check_writes_nothing_and_reports_a_plan(run, tmp_path):
     assert ran.heroku_log["writes"] == 0
     assert ran.report["mode"] == "plan" and {u["mode"] for u in ran.report["units"]} == {"plan"}
     assert {u["status"] for u in ran.report["units"]} == {"planned", "unsupported"}
-    assert all(r["action"].startswith("would ") or r["action"] == "unchanged" for u in ran.report["units"] for r in u["resources"])
+    assert all(
+        r["action"].startswith("would ") or r["action"] == "unchanged"
+        for u in ran.report["units"]
+        for r in u["resources"]
+    )
     assert "This is a plan" in (tmp_path / "report" / "report.md").read_text()
 
 
@@ -83,13 +93,22 @@ def test_limit_reports_the_units_in_the_limit_with_serial_batches(run):
 def test_a_failed_unit_fails_the_run_after_the_report_also_with_strategy_free(run):
     """northwind-hello has no repository to build from: the rules cannot map it. northwind-shop still runs; the report holds
     both; the run fails, naming the failed unit and the setting to change."""
-    extra = json.dumps({"herokumigrate_repository_default": {}, "herokumigrate_repositories": {
-        "northwind-shop": {k: v.replace("{app}", "northwind-shop") for k, v in REPOSITORY.items()}}})
+    extra = json.dumps(
+        {
+            "herokumigrate_repository_default": {},
+            "herokumigrate_repositories": {
+                "northwind-shop": {k: v.replace("{app}", "northwind-shop") for k, v in REPOSITORY.items()}
+            },
+        }
+    )
     ran = run("migrate", "--limit", "northwind-hello,northwind-shop", "-e", extra, env={"ANSIBLE_STRATEGY": "free"})
     assert ran.result.returncode != 0
     units = {u["unit"]: u for u in ran.report["units"]}
     assert set(units) == {"northwind-hello", "northwind-shop"}
-    assert units["northwind-hello"]["status"] == "failed" and "herokumigrate_repositories" in units["northwind-hello"]["skipped"][0]["why"]
+    assert (
+        units["northwind-hello"]["status"] == "failed"
+        and "herokumigrate_repositories" in units["northwind-hello"]["skipped"][0]["why"]
+    )
     assert units["northwind-shop"]["status"] == "migrated"
     assert "northwind-hello failed" in ran.result.stdout and "Traceback" not in output(ran.result)
     assert ran.nf_log["writes"] > 0 and not [e for e in ran.nf_log["requests"] if "northwind-hello" in e["path"]]
@@ -102,10 +121,14 @@ def test_no_heroku_key_fails_the_run_naming_it(run):
     assert ran.report is None and ran.heroku_log["total"] == 0 and ran.nf_log["total"] == 0
 
 
-@pytest.mark.parametrize("env, words", [
-    ({"HEROKU_API_KEY": "not-the-key"}, "HEROKU_API_KEY (or api_token) is not a valid Heroku API key"),
-    ({"HEROKU_API_URL": "not a url"}, "is not an http:// or https:// URL with a host name"),
-], ids=["refused key", "bad url"])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"HEROKU_API_KEY": "not-the-key"}, "HEROKU_API_KEY (or api_token) is not a valid Heroku API key"),
+        ({"HEROKU_API_URL": "not a url"}, "is not an http:// or https:// URL with a host name"),
+    ],
+    ids=["refused key", "bad url"],
+)
 def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run, env, words):
     ran = run("plan", env=env)
     assert ran.result.returncode != 0
@@ -116,7 +139,9 @@ def test_an_inventory_that_cannot_read_heroku_fails_the_run_with_the_reason(run,
 
 def test_an_unreachable_heroku_fails_the_run_with_the_reason(run, tmp_path):
     inventory = tmp_path / "unreachable.heroku.yml"
-    inventory.write_text("plugin: herokumigrate.northflank.heroku\napi_url: http://127.0.0.1:9\nmax_retries: 0\ntimeout: 5\n")
+    inventory.write_text(
+        "plugin: herokumigrate.northflank.heroku\napi_url: http://127.0.0.1:9\nmax_retries: 0\ntimeout: 5\n"
+    )
     ran = run("plan", inventory=inventory)
     assert ran.result.returncode != 0
     assert "127.0.0.1:9 refused the connection" in ran.result.stdout, output(ran.result)
@@ -139,7 +164,12 @@ def test_no_northflank_token_fails_before_any_heroku_discovery(run):
     assert ran.report is None and ran.nf_log["total"] == 0
     # Only what the inventory plugin read: the units and their formations, never an app's config vars, add-ons or builds.
     routes = set(ran.heroku_log["counts"])
-    assert routes and routes <= {"GET /apps", "GET /pipelines", "GET /pipeline-couplings", "GET /apps/{app}/formation"}, routes
+    assert routes and routes <= {
+        "GET /apps",
+        "GET /pipelines",
+        "GET /pipeline-couplings",
+        "GET /apps/{app}/formation",
+    }, routes
 
 
 def test_a_refused_northflank_token_fails_after_one_request(run):
@@ -190,5 +220,8 @@ def test_the_scenario_roles_read_the_scenario_from_discovery(run, tmp_path, role
         assert json.loads(record.read_text())["status"] == "planned"
     else:
         assert ran.result.returncode != 0 and not record.exists()
-        assert "northwind-hello is a single_dyno unit, not multi_dyno: use the herokumigrate.northflank.single_dyno role" in ran.result.stdout
+        assert (
+            "northwind-hello is a single_dyno unit, not multi_dyno: use the herokumigrate.northflank.single_dyno role"
+            in ran.result.stdout
+        )
         assert ran.nf_log["total"] == 0

@@ -39,15 +39,21 @@ MIN_LENGTH = 12
 DEBUG_LINE = re.compile(r"^\s*\d+ \d+\.\d+: ", re.M)  # ansible.utils.display.Display.debug
 # The two debug messages of ansible-core (plugins/action/__init__.py) that print, whatever no_log says, every module's
 # arguments and every module's raw output: ANSIBLE_DEBUG=1 shows secrets by Ansible's design (docs/user-guide.md, Secrets).
-ANSIBLE_DEBUG_DUMPS = re.compile(r"done with _execute_module \(.*?\)$|_low_level_execute_command\(\) done: rc=-?\d+, stdout=.*?, stderr=",
-                                 re.M | re.S)
+ANSIBLE_DEBUG_DUMPS = re.compile(
+    r"done with _execute_module \(.*?\)$|_low_level_execute_command\(\) done: rc=-?\d+, stdout=.*?, stderr=",
+    re.M | re.S,
+)
 # Made up per test session, so that no file of the checkout holds them.
 HEROKU_TOKEN = "hygiene-heroku-" + secrets_module.token_hex(12)
 NORTHFLANK_TOKEN = "hygiene-northflank-" + secrets_module.token_hex(12)
 VARIANTS = {
     "debug": {"ANSIBLE_DEBUG": "1"},
-    "json": {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-             "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "true", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree,ansible.builtin.junit"},
+    "json": {
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_DISPLAY_ARGS_TO_STDOUT": "true",
+        "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree,ansible.builtin.junit",
+    },
 }
 
 # verify.yml runs plan.yml's tasks (check mode) and reads more: `make test` leaves plan.yml to `make soak`.
@@ -107,10 +113,16 @@ def test_no_secret_in_anything_a_run_leaves(variant, tmp_path):
     started = time.time() - 1
     work = tmp_path / "work"
     env = dict(harness.isolated_env(work), **VARIANTS[variant])
-    env.update(ANSIBLE_LOG_PATH=str(work / "ansible.log"), ANSIBLE_CALLBACK_TREE_DIR=str(work / "tree"),
-               JUNIT_OUTPUT_DIR=str(work / "junit"), ANSIBLE_INVENTORY_CACHE="true",
-               ANSIBLE_INVENTORY_CACHE_PLUGIN="ansible.builtin.jsonfile", ANSIBLE_INVENTORY_CACHE_CONNECTION=str(work / "cache" / "inventory"),
-               ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "cache" / "facts"))
+    env.update(
+        ANSIBLE_LOG_PATH=str(work / "ansible.log"),
+        ANSIBLE_CALLBACK_TREE_DIR=str(work / "tree"),
+        JUNIT_OUTPUT_DIR=str(work / "junit"),
+        ANSIBLE_INVENTORY_CACHE="true",
+        ANSIBLE_INVENTORY_CACHE_PLUGIN="ansible.builtin.jsonfile",
+        ANSIBLE_INVENTORY_CACHE_CONNECTION=str(work / "cache" / "inventory"),
+        ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile",
+        ANSIBLE_CACHE_PLUGIN_CONNECTION=str(work / "cache" / "facts"),
+    )
     stack = harness.Stack(heroku_token=HEROKU_TOKEN, northflank_token=NORTHFLANK_TOKEN)
     try:
         values = secrets(stack.heroku)
@@ -118,7 +130,9 @@ def test_no_secret_in_anything_a_run_leaves(variant, tmp_path):
         runs = []
         for name in PLAYBOOK_NAMES:
             args = ("-i", str(harness.INVENTORY), "-e", f"herokumigrate_report_dir={work / name}", "-vvv", "--diff")
-            run = harness.Playbook(harness.PLAYBOOKS / f"{name}.yml", {**env, **stack.env}, args, tmp_path / "out", name, cwd=work)
+            run = harness.Playbook(
+                harness.PLAYBOOKS / f"{name}.yml", {**env, **stack.env}, args, tmp_path / "out", name, cwd=work
+            )
             run.wait()
             assert run.proc.returncode == 0, f"{name}.yml failed:\n{run.output()[-5000:]}"
             runs.append(run)

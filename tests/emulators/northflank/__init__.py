@@ -43,17 +43,31 @@ from tests.emulators.northflank.templates import Templates
 from tests.emulators.northflank.volumes import Volumes
 
 
-class NorthflankEmulator(Catalogue, Projects, Services, SecretGroups, Addons, Jobs, Volumes, Domains, Templates, Pipelines, Core):
+class NorthflankEmulator(
+    Catalogue, Projects, Services, SecretGroups, Addons, Jobs, Volumes, Domains, Templates, Pipelines, Core
+):
     """The emulator: the machinery of ``Core`` and the routes of every resource family."""
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--state-file", help="JSON state, loaded at start when present and rewritten after every change")
-    parser.add_argument("--rate-limit", type=int, default=1000, help="requests per window (Northflank's default: 1000/hour)")
-    parser.add_argument("--rate-window", type=float, default=3600.0, help="seconds; the window starts at the first request")
-    parser.add_argument("--pg-target-url", help="a PostgreSQL superuser's connection string: postgresql imports from a connection "
-                                                "string and their restores then move real data, into one database per addon there")
-    parser.add_argument("--pg-bin", help="directory of pg_dump, pg_restore and psql (default: PATH, else the newest /usr/lib/postgresql/*/bin)")
+    parser.add_argument(
+        "--state-file", help="JSON state, loaded at start when present and rewritten after every change"
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=1000, help="requests per window (Northflank's default: 1000/hour)"
+    )
+    parser.add_argument(
+        "--rate-window", type=float, default=3600.0, help="seconds; the window starts at the first request"
+    )
+    parser.add_argument(
+        "--pg-target-url",
+        help="a PostgreSQL superuser's connection string: postgresql imports from a connection "
+        "string and their restores then move real data, into one database per addon there",
+    )
+    parser.add_argument(
+        "--pg-bin",
+        help="directory of pg_dump, pg_restore and psql (default: PATH, else the newest /usr/lib/postgresql/*/bin)",
+    )
     parser.add_argument("--data-dir", help="where imports are dumped (default: a temporary directory, removed at exit)")
 
 
@@ -70,8 +84,16 @@ def build(args) -> NorthflankEmulator:
             if threading.current_thread() is threading.main_thread():
                 signal.signal(signal.SIGTERM, exit_on_sigterm)  # exit normally, so that the directory is removed
         pg = PostgresData(args.pg_target_url, args.data_dir or workdir.name, args.pg_bin)
-    emulator = NorthflankEmulator(rate_limit=args.rate_limit, rate_window=args.rate_window, token=args.token, state_file=args.state_file,
-                                  latency_ms=args.latency_ms, fault_rate=args.fault_rate, faults=tuple(f for f in args.faults.split(",") if f),
-                                  seed=args.seed, pg=pg)
+    emulator = NorthflankEmulator(
+        rate_limit=args.rate_limit,
+        rate_window=args.rate_window,
+        token=args.token,
+        state_file=args.state_file,
+        latency_ms=args.latency_ms,
+        fault_rate=args.fault_rate,
+        faults=tuple(f for f in args.faults.split(",") if f),
+        seed=args.seed,
+        pg=pg,
+    )
     emulator.workdir = workdir
     return emulator

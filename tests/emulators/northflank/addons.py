@@ -21,23 +21,36 @@ class Addons:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         addon = f"{P}/addons/{{addonId}}"
-        return [("GET", f"{P}/addons", self.list_addons), ("POST", f"{P}/addons", self.save_addon), ("PUT", f"{P}/addons", self.save_addon),
-                ("GET", addon, self.get_addon), ("PATCH", addon, self.patch_addon), ("DELETE", addon, self.delete_addon),
-                ("GET", f"{addon}/credentials", self.get_addon_credentials), ("GET", f"{addon}/version", self.get_addon_version),
-                ("POST", f"{addon}/version", self.upgrade_addon), ("GET", f"{addon}/backup-schedules", self.list_backup_schedules),
-                ("GET", f"{addon}/backups", self.list_backups), ("POST", f"{addon}/backups", self.backup_addon),
-                ("GET", f"{addon}/backups/{{backupId}}", self.get_backup), ("POST", f"{addon}/import", self.import_backup),
-                ("POST", f"{addon}/backups/{{backupId}}/restore", self.restore_backup),
-                ("GET", f"{addon}/backups/{{backupId}}/restores", self.list_backup_restores),
-                ("GET", f"{addon}/restores", self.list_addon_restores), ("POST", f"{addon}/restart", self.restart_addon),
-                ("POST", f"{addon}/pause", self.pause_addon),
-                ("POST", f"{addon}/resume", self.resume_addon)]
+        return [
+            ("GET", f"{P}/addons", self.list_addons),
+            ("POST", f"{P}/addons", self.save_addon),
+            ("PUT", f"{P}/addons", self.save_addon),
+            ("GET", addon, self.get_addon),
+            ("PATCH", addon, self.patch_addon),
+            ("DELETE", addon, self.delete_addon),
+            ("GET", f"{addon}/credentials", self.get_addon_credentials),
+            ("GET", f"{addon}/version", self.get_addon_version),
+            ("POST", f"{addon}/version", self.upgrade_addon),
+            ("GET", f"{addon}/backup-schedules", self.list_backup_schedules),
+            ("GET", f"{addon}/backups", self.list_backups),
+            ("POST", f"{addon}/backups", self.backup_addon),
+            ("GET", f"{addon}/backups/{{backupId}}", self.get_backup),
+            ("POST", f"{addon}/import", self.import_backup),
+            ("POST", f"{addon}/backups/{{backupId}}/restore", self.restore_backup),
+            ("GET", f"{addon}/backups/{{backupId}}/restores", self.list_backup_restores),
+            ("GET", f"{addon}/restores", self.list_addon_restores),
+            ("POST", f"{addon}/restart", self.restart_addon),
+            ("POST", f"{addon}/pause", self.pause_addon),
+            ("POST", f"{addon}/resume", self.resume_addon),
+        ]
 
     def check_addon(self, body: dict, existing: Optional[dict]) -> None:
         """Type, version, storage and replicas passed the catalogue check (``catalogue.check_catalogue``); what is left
         depends on the addon as it stands."""
         if "billing" not in body:
-            raise HttpError(501, "The emulator only implements addons with billing (not templateValues or region variants)")
+            raise HttpError(
+                501, "The emulator only implements addons with billing (not templateValues or region variants)"
+            )
         self.check_addon_billing(body["billing"], existing["spec"]["billing"] if existing else None)
         if existing and existing["spec"]["type"] != body["type"]:
             raise HttpError(400, f"The type of addon {existing['id']!r} cannot be changed")
@@ -57,8 +70,15 @@ class Addons:
 
     def addon_create_view(self, pid: str, record: dict) -> dict:
         spec = {k: v for k, v in record["spec"].items() if k != "projectId"}
-        return {**copy.deepcopy(spec), "id": record["id"], "appId": f"/{pid}/{record['id']}", "cluster": self.cluster(pid),
-                "status": record["status"], "createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}
+        return {
+            **copy.deepcopy(spec),
+            "id": record["id"],
+            "appId": f"/{pid}/{record['id']}",
+            "cluster": self.cluster(pid),
+            "status": record["status"],
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+        }
 
     def save_addon(self, req: Request) -> Response:
         pid = self.project(req)["id"]
@@ -71,17 +91,49 @@ class Addons:
     def get_addon(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.advance(self.addon(req))
         spec = record["spec"]
-        config = {"versionTag": spec["version"], "lifecycleStatus": "active", "deployment": copy.deepcopy(spec["billing"]),
-                  "networking": {"tlsEnabled": spec.get("tlsEnabled", False), "externalAccessEnabled": spec.get("externalAccessEnabled", False)}}
-        return self.ok({"id": record["id"], "name": spec["name"], "appId": f"/{pid}/{record['id']}", "uid": record["uid"], "status": record["status"],
-                        "cluster": self.cluster(pid), "createdAt": record["createdAt"], "tags": spec.get("tags", []),
-                        "spec": {"type": spec["type"], "config": config, "pendingActions": []}, **pick(spec, "description", "stageId")})
+        config = {
+            "versionTag": spec["version"],
+            "lifecycleStatus": "active",
+            "deployment": copy.deepcopy(spec["billing"]),
+            "networking": {
+                "tlsEnabled": spec.get("tlsEnabled", False),
+                "externalAccessEnabled": spec.get("externalAccessEnabled", False),
+            },
+        }
+        return self.ok(
+            {
+                "id": record["id"],
+                "name": spec["name"],
+                "appId": f"/{pid}/{record['id']}",
+                "uid": record["uid"],
+                "status": record["status"],
+                "cluster": self.cluster(pid),
+                "createdAt": record["createdAt"],
+                "tags": spec.get("tags", []),
+                "spec": {"type": spec["type"], "config": config, "pendingActions": []},
+                **pick(spec, "description", "stageId"),
+            }
+        )
 
     def list_addons(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        return self.page(req, [{"id": r["id"], "name": r["spec"]["name"], "appId": f"/{pid}/{r['id']}", "uid": r["uid"],
-                                "status": self.advance(r)["status"], "spec": {"type": r["spec"]["type"]}, "tags": r["spec"].get("tags", []),
-                                **pick(r["spec"], "description", "stageId")} for r in self.addons.all(pid)], "addons")
+        return self.page(
+            req,
+            [
+                {
+                    "id": r["id"],
+                    "name": r["spec"]["name"],
+                    "appId": f"/{pid}/{r['id']}",
+                    "uid": r["uid"],
+                    "status": self.advance(r)["status"],
+                    "spec": {"type": r["spec"]["type"]},
+                    "tags": r["spec"].get("tags", []),
+                    **pick(r["spec"], "description", "stageId"),
+                }
+                for r in self.addons.all(pid)
+            ],
+            "addons",
+        )
 
     def patch_addon(self, req: Request) -> Response:
         record = self.addon(req)
@@ -92,7 +144,9 @@ class Addons:
                 check_addon_bounds(f"PATCH addon {record['id']!r}", kind, req.data["billing"])
             except AssertionError as exc:
                 raise self.contract_violation(str(exc)) from None
-        return self.ok(self.addon_create_view(req.params["projectId"], self.patch(record, req.data, ADDON_CHANGE_STEPS)))
+        return self.ok(
+            self.addon_create_view(req.params["projectId"], self.patch(record, req.data, ADDON_CHANGE_STEPS))
+        )
 
     def delete_addon(self, req: Request) -> Response:
         pid, aid = req.params["projectId"], self.addon(req)["id"]
@@ -106,9 +160,17 @@ class Addons:
         kind = ADDON_TYPES[self.addons.get(pid, addon_id)["spec"]["type"]]
         host, secret = f"primary.{addon_id}--{uid_of(pid)[:8]}.addon.code.run", uid_of("password", pid, addon_id)
         uri = f"{kind.scheme}://user:{secret}@{host}:{kind.port}/{addon_id}"
-        values = {"HOST": host, "PORT": str(kind.port), "DATABASE": addon_id, "USERNAME": "user", "PASSWORD": secret,
-                  "MINIO_ENDPOINT": f"https://{host}", "ACCESS_KEY": uid_of("access", addon_id), "SECRET_KEY": secret,
-                  "JDBC_POSTGRES_URI": f"jdbc:postgresql://{host}:{kind.port}/{addon_id}"}
+        values = {
+            "HOST": host,
+            "PORT": str(kind.port),
+            "DATABASE": addon_id,
+            "USERNAME": "user",
+            "PASSWORD": secret,
+            "MINIO_ENDPOINT": f"https://{host}",
+            "ACCESS_KEY": uid_of("access", addon_id),
+            "SECRET_KEY": secret,
+            "JDBC_POSTGRES_URI": f"jdbc:postgresql://{host}:{kind.port}/{addon_id}",
+        }
         if self.pg and kind is ADDON_TYPES["postgresql"]:  # the database that stands for the addon on the real server
             values.update(self.pg_login(pid, addon_id))
         return {key: values.get(key, uri) for key in kind.keys}
@@ -120,7 +182,10 @@ class Addons:
     def upgrades(self, record: dict) -> list:
         """The versions of the type newer than the running one: what the addon can be upgraded to."""
         current, versions = self.addon_version(record), ADDON_TYPES[record["spec"]["type"]].versions
-        return [{"version": v, "type": self.upgrade_type(current, v)} for v in (versions[:versions.index(current)] if current in versions else [])]
+        return [
+            {"version": v, "type": self.upgrade_type(current, v)}
+            for v in (versions[: versions.index(current)] if current in versions else [])
+        ]
 
     @staticmethod
     def upgrade_type(old: str, new: str) -> str:
@@ -129,36 +194,71 @@ class Addons:
 
     def get_addon_version(self, req: Request) -> Response:
         record = self.addon(req)
-        return self.ok({"version": self.addon_version(record), "lifecycleStatus": "active", "upgradeHistory": record.get("upgrades", []),
-                        "upgradeTo": self.upgrades(record)})
+        return self.ok(
+            {
+                "version": self.addon_version(record),
+                "lifecycleStatus": "active",
+                "upgradeHistory": record.get("upgrades", []),
+                "upgradeTo": self.upgrades(record),
+            }
+        )
 
     def upgrade_addon(self, req: Request) -> Response:
         record, wanted = self.addon(req), req.data["version"]
         current = self.addon_version(record)
         offered = [u["version"] for u in self.upgrades(record)]
         if wanted not in offered:
-            raise HttpError(400, f"Version {wanted!r} is not an upgrade of {current} offered for addon {record['id']!r}: {offered}")
+            raise HttpError(
+                400, f"Version {wanted!r} is not an upgrade of {current} offered for addon {record['id']!r}: {offered}"
+            )
         stamp = now_iso()
-        record.setdefault("upgrades", []).append({"upgradeId": self.next_id("upgrade"), "previousVersion": current, "newVersion": wanted,
-                                                  "upgradeType": self.upgrade_type(current, wanted), "createdAt": stamp,
-                                                  "completedAt": stamp, "status": {"status": "completed"}})
+        record.setdefault("upgrades", []).append(
+            {
+                "upgradeId": self.next_id("upgrade"),
+                "previousVersion": current,
+                "newVersion": wanted,
+                "upgradeType": self.upgrade_type(current, wanted),
+                "createdAt": stamp,
+                "completedAt": stamp,
+                "status": {"status": "completed"},
+            }
+        )
         record["spec"]["version"] = wanted
         record.update(status="upgrading", next=["running"], updatedAt=stamp)
         return self.ok({})
 
     def list_backup_schedules(self, req: Request) -> Response:
         record = self.addon(req)
-        schedules = [{"id": uid_of("schedule", record["id"], str(i)), "createdAt": record["createdAt"], "updatedAt": record["updatedAt"],
-                      **pick(schedule, "scheduling", "backupType", "retentionTime", "additionalDestinations", "customDestinationId"),
-                      **({"backupCompressionType": schedule["compressionType"]} if "compressionType" in schedule else {})}
-                     for i, schedule in enumerate(record["spec"].get("backupSchedules", []))]
+        schedules = [
+            {
+                "id": uid_of("schedule", record["id"], str(i)),
+                "createdAt": record["createdAt"],
+                "updatedAt": record["updatedAt"],
+                **pick(
+                    schedule,
+                    "scheduling",
+                    "backupType",
+                    "retentionTime",
+                    "additionalDestinations",
+                    "customDestinationId",
+                ),
+                **({"backupCompressionType": schedule["compressionType"]} if "compressionType" in schedule else {}),
+            }
+            for i, schedule in enumerate(record["spec"].get("backupSchedules", []))
+        ]
         return self.page(req, schedules, "schedules")
 
     def get_addon_credentials(self, req: Request) -> Response:
         values = self.addon_values(req.params["projectId"], self.addon(req)["id"])
         # get-addon-credentials' example: {"secrets": {"username", "password"}, "envs": {…}}, the secrets' names in lower case
-        return self.ok({"secrets": {k.lower(): v for k, v in pick(values, "USERNAME", "PASSWORD", "ACCESS_KEY", "SECRET_KEY").items()},
-                        "envs": values})
+        return self.ok(
+            {
+                "secrets": {
+                    k.lower(): v for k, v in pick(values, "USERNAME", "PASSWORD", "ACCESS_KEY", "SECRET_KEY").items()
+                },
+                "envs": values,
+            }
+        )
 
     # -- backups, imports, restores -------------------------------------------------------------------------
     def new_backup(self, req: Request, name: Optional[str], source: str, connection: Optional[str] = None) -> dict:
@@ -176,17 +276,34 @@ class Addons:
                 print(f"northflank emulator: import {name or bid!r} failed: {exc}", file=sys.stderr, flush=True)
         if addon["status"] != "running":
             steps = ("scheduled", *steps)
-        backup = self.new_record(bid, None, steps, name=name or bid, source=source, uid=uid_of("backup", bid), addonVersion=self.addon_version(addon),
-                                 **data)
+        backup = self.new_record(
+            bid,
+            None,
+            steps,
+            name=name or bid,
+            source=source,
+            uid=uid_of("backup", bid),
+            addonVersion=self.addon_version(addon),
+            **data,
+        )
         return self.backups.add(f"{pid}/{addon['id']}", backup)
 
     def backup_view(self, req: Request, backup: dict) -> dict:
         """BackupAddonResponse."""
         addon = self.addon(req)
         self.advance(backup, ready=backup["status"] != "scheduled" or addon["status"] == "running")
-        data = {"id": backup["id"], "name": backup["name"], "uid": backup["uid"], "status": backup["status"], "createdAt": backup["createdAt"],
-                "config": {"size": str(backup.get("size", 1048576)) if backup["status"] == "completed" else "0", "addonVersion": backup["addonVersion"],
-                           "source": {"type": backup["source"]}}}
+        data = {
+            "id": backup["id"],
+            "name": backup["name"],
+            "uid": backup["uid"],
+            "status": backup["status"],
+            "createdAt": backup["createdAt"],
+            "config": {
+                "size": str(backup.get("size", 1048576)) if backup["status"] == "completed" else "0",
+                "addonVersion": backup["addonVersion"],
+                "source": {"type": backup["source"]},
+            },
+        }
         if "concludedAt" in backup:
             data["completedAt"] = backup["concludedAt"]
         return data
@@ -196,8 +313,12 @@ class Addons:
 
     def import_backup(self, req: Request) -> Response:
         """The import answers an undocumented body (untyped in the SDK): ``{}``; find the backup by ``name``."""
-        self.new_backup(req, req.data.get("name"), "liveInstance" if "connectionString" in req.data else "externalDump",
-                        req.data.get("connectionString"))
+        self.new_backup(
+            req,
+            req.data.get("name"),
+            "liveInstance" if "connectionString" in req.data else "externalDump",
+            req.data.get("connectionString"),
+        )
         return self.ok({})
 
     def list_backups(self, req: Request) -> Response:
@@ -205,18 +326,34 @@ class Addons:
         items = []
         for backup in self.backups.all(parent):
             view = self.backup_view(req, backup)
-            config = {"size": view["config"]["size"], "addonVersion": backup["addonVersion"], "source": view["config"]["source"]}
-            items.append({**pick(view, "id", "name", "uid", "status", "createdAt"), "completedAt": view.get("completedAt", ""), "config": config})
+            config = {
+                "size": view["config"]["size"],
+                "addonVersion": backup["addonVersion"],
+                "source": view["config"]["source"],
+            }
+            items.append(
+                {
+                    **pick(view, "id", "name", "uid", "status", "createdAt"),
+                    "completedAt": view.get("completedAt", ""),
+                    "config": config,
+                }
+            )
         return self.page(req, items, "backups")
 
     def get_backup(self, req: Request) -> Response:
-        return self.ok(self.backup_view(req, self.backups.get(f"{req.params['projectId']}/{self.addon(req)['id']}", req.params["backupId"])))
+        return self.ok(
+            self.backup_view(
+                req, self.backups.get(f"{req.params['projectId']}/{self.addon(req)['id']}", req.params["backupId"])
+            )
+        )
 
     def restore_backup(self, req: Request) -> Response:
         parent = f"{req.params['projectId']}/{self.addon(req)['id']}"
         backup = self.backups.get(parent, req.params["backupId"])
         if backup["status"] != "completed":
-            raise HttpError(409, f"Backup {backup['id']!r} is {backup['status']} and cannot be restored until it has completed")
+            raise HttpError(
+                409, f"Backup {backup['id']!r} is {backup['status']} and cannot be restored until it has completed"
+            )
         steps, data = BACKUP_STEPS, {}
         if self.pg and "dump" in backup:  # a real import: replace the addon's database with it
             try:
@@ -224,18 +361,30 @@ class Addons:
             except DataError as exc:
                 steps, data["error"] = (BACKUP_STEPS[0], "failed"), str(exc)
                 print(f"northflank emulator: restore of {backup['name']!r} failed: {exc}", file=sys.stderr, flush=True)
-        restore = self.restores.add(parent, self.new_record(self.next_id("restore"), None, steps, backupId=backup["id"], **data))
+        restore = self.restores.add(
+            parent, self.new_record(self.next_id("restore"), None, steps, backupId=backup["id"], **data)
+        )
         return self.ok({"restoreId": restore["id"]})
 
     def restore_views(self, req: Request, backup_id: Optional[str]) -> list:
         parent = f"{req.params['projectId']}/{self.addon(req)['id']}"
-        return [{"id": r["id"], "backupId": r["backupId"], "status": self.advance(r)["status"], "restoreTimestamp": r["createdAt"],
-                 **({"completedAt": r["concludedAt"]} if "concludedAt" in r else {})}
-                for r in self.restores.all(parent) if backup_id in (None, r["backupId"])]
+        return [
+            {
+                "id": r["id"],
+                "backupId": r["backupId"],
+                "status": self.advance(r)["status"],
+                "restoreTimestamp": r["createdAt"],
+                **({"completedAt": r["concludedAt"]} if "concludedAt" in r else {}),
+            }
+            for r in self.restores.all(parent)
+            if backup_id in (None, r["backupId"])
+        ]
 
     def list_backup_restores(self, req: Request) -> Response:
         self.backups.get(f"{req.params['projectId']}/{self.addon(req)['id']}", req.params["backupId"])
-        views = [{k: v for k, v in r.items() if k != "backupId"} for r in self.restore_views(req, req.params["backupId"])]
+        views = [
+            {k: v for k, v in r.items() if k != "backupId"} for r in self.restore_views(req, req.params["backupId"])
+        ]
         return self.page(req, views, "restores")
 
     def list_addon_restores(self, req: Request) -> Response:

@@ -36,8 +36,20 @@ BACKUP_STEPS = ("in-progress", "completed")
 JOB_RUN_STEPS = ("RUNNING", "SUCCESS")  # or RUNNING -> FAILED (POST /_admin/next-outcome)
 
 # Dict[str, Any] maps that PATCH replaces as a whole (anything else nested is merged), and variants that exclude each other.
-OPAQUE_MAPS = frozenset(("runtimeEnvironment", "runtimeFiles", "buildArguments", "buildFiles", "dockerSecretMounts", "variables", "files",
-                         "templateValues", "arguments", "spec"))
+OPAQUE_MAPS = frozenset(
+    (
+        "runtimeEnvironment",
+        "runtimeFiles",
+        "buildArguments",
+        "buildFiles",
+        "dockerSecretMounts",
+        "variables",
+        "files",
+        "templateValues",
+        "arguments",
+        "spec",
+    )
+)
 EXCLUSIVE = ({"internal", "external"}, {"dockerfile", "buildpack"})
 
 
@@ -135,7 +147,9 @@ class Core(_server.Emulator):
 
     name = "northflank"
 
-    def __init__(self, rate_limit: int = 1000, rate_window: float = 3600.0, pg: Optional[PostgresData] = None, **kwargs):
+    def __init__(
+        self, rate_limit: int = 1000, rate_window: float = 3600.0, pg: Optional[PostgresData] = None, **kwargs
+    ):
         self.rate = {"budget": rate_limit, "window": rate_window, "start": None, "used": 0}
         self._dirty = False
         self.pg = pg  # real postgresql imports and restores, when given
@@ -173,7 +187,9 @@ class Core(_server.Emulator):
     def authenticate(self, req: Request) -> Optional[Response]:
         if not req.path.startswith(self.api_prefix) or req.headers.get("authorization") == f"Bearer {self.token}":
             return None
-        return self.error_response(HttpError(401, "Unauthorized: missing or invalid API token (expected Authorization: Bearer <token>)"))
+        return self.error_response(
+            HttpError(401, "Unauthorized: missing or invalid API token (expected Authorization: Bearer <token>)")
+        )
 
     def before(self, req: Request) -> Optional[Response]:
         if not req.path.startswith(self.api_prefix):
@@ -193,7 +209,9 @@ class Core(_server.Emulator):
         except AssertionError as exc:
             return self.contract_failure(entry, 404 if isinstance(exc, nf_contract.NotAnEndpoint) else 400, str(exc))
         if (route.method, route.template) not in self.served:
-            return self.error_response(HttpError(501, f"The emulator does not implement {route.method} {route.template}"))
+            return self.error_response(
+                HttpError(501, f"The emulator does not implement {route.method} {route.template}")
+            )
         return None
 
     def after(self, req: Request, resp: Response) -> None:
@@ -228,9 +246,15 @@ class Core(_server.Emulator):
             return None
         if req.method == "POST":
             body = req.json() or {}
-            self.rate.update(budget=int(body.get("budget", self.rate["budget"])),
-                             window=float(body.get("window_seconds", self.rate["window"])), start=None, used=0)
-        return Response(200, {"budget": self.rate["budget"], "window_seconds": self.rate["window"], "used": self.rate["used"]})
+            self.rate.update(
+                budget=int(body.get("budget", self.rate["budget"])),
+                window=float(body.get("window_seconds", self.rate["window"])),
+                start=None,
+                used=0,
+            )
+        return Response(
+            200, {"budget": self.rate["budget"], "window_seconds": self.rate["window"], "used": self.rate["used"]}
+        )
 
     def admin_outcome(self, req: Request) -> Response:
         """``POST /_admin/next-outcome {"project", "job" | "service", "outcome": "FAILED" | "SUCCESS", "count"?}``:
@@ -250,9 +274,16 @@ class Core(_server.Emulator):
 
     def take_outcome(self, kind: str, record: dict) -> Optional[str]:
         """The outcome a test set for this run or rollout (``admin_outcome``), consumed; None for the default."""
-        key = next((k for k in self.state.get("outcomes", {})
-                    if k.startswith(f"{kind}:") and k.endswith(f"/{record['id']}")
-                    and self.owns(k[len(kind) + 1:].split("/")[0], kind, record)), None)
+        key = next(
+            (
+                k
+                for k in self.state.get("outcomes", {})
+                if k.startswith(f"{kind}:")
+                and k.endswith(f"/{record['id']}")
+                and self.owns(k[len(kind) + 1 :].split("/")[0], kind, record)
+            ),
+            None,
+        )
         if key is None:
             return None
         queue = self.state["outcomes"][key]
@@ -275,8 +306,10 @@ class Core(_server.Emulator):
             for param, hi in (("per_page", 100), ("page", None)):
                 value = req.query.get(param)
                 if value is not None and not (value.isdigit() and 1 <= int(value) <= (hi or math.inf)):
-                    raise AssertionError(f"{req.method} {route.template}: query {param}={value!r} must be an integer"
-                                         f" from 1{f' to {hi}' if hi else ''}")
+                    raise AssertionError(
+                        f"{req.method} {route.template}: query {param}={value!r} must be an integer"
+                        f" from 1{f' to {hi}' if hi else ''}"
+                    )
         return route
 
     def validate_catalogue(self, route: nf_contract.Route, body: Any) -> None:  # pylint: disable=unused-argument
@@ -311,13 +344,18 @@ class Core(_server.Emulator):
         if rate["start"] is None or now >= rate["start"] + rate["window"]:
             rate.update(start=now, used=0)
         rate["used"] += 1
-        return self.too_many_requests(self.rate_headers()["x-ratelimit-reset"]) if rate["used"] > rate["budget"] else None
+        return (
+            self.too_many_requests(self.rate_headers()["x-ratelimit-reset"]) if rate["used"] > rate["budget"] else None
+        )
 
     def rate_headers(self) -> dict:
         rate, now = self.rate, time.time()
         reset = math.ceil(rate["start"] + rate["window"] - now) if rate["start"] is not None else int(rate["window"])
-        return {"x-ratelimit-limit": rate["budget"], "x-ratelimit-remaining": max(0, rate["budget"] - rate["used"]),
-                "x-ratelimit-reset": max(0, reset)}
+        return {
+            "x-ratelimit-limit": rate["budget"],
+            "x-ratelimit-remaining": max(0, rate["budget"] - rate["used"]),
+            "x-ratelimit-reset": max(0, reset),
+        }
 
     def rate_limited_response(self, req: Request) -> Response:
         """An injected 429 (``POST /_admin/faults``) is a transient one: it says the window resets in 1 second, so a
@@ -327,8 +365,13 @@ class Core(_server.Emulator):
 
     def too_many_requests(self, reset: int) -> Response:
         budget, window = self.rate["budget"], self.rate["window"]
-        resp = self.error_response(HttpError(429, f"Rate limit exceeded: {budget} requests per {window:g} seconds; retry in {reset} seconds",
-                                             details={"limit": budget, "reset": reset}))
+        resp = self.error_response(
+            HttpError(
+                429,
+                f"Rate limit exceeded: {budget} requests per {window:g} seconds; retry in {reset} seconds",
+                details={"limit": budget, "reset": reset},
+            )
+        )
         resp.headers.update(self.rate_headers(), **{"x-ratelimit-remaining": 0, "x-ratelimit-reset": reset})
         return resp
 
@@ -347,7 +390,9 @@ class Core(_server.Emulator):
         per_page = int(req.query.get("per_page", 50))
         cursor = req.query.get("cursor")
         if cursor:
-            start = next((i for i, item in enumerate(items) if str(item.get("id", item.get("name"))) > cursor), len(items))
+            start = next(
+                (i for i, item in enumerate(items) if str(item.get("id", item.get("name"))) > cursor), len(items)
+            )
         else:
             start = (int(req.query.get("page", 1)) - 1) * per_page
         chunk = items[start:start + per_page]
@@ -379,8 +424,16 @@ class Core(_server.Emulator):
             record.update(status=steps[0], next=list(steps[1:]))
         return record
 
-    def upsert(self, store: Store, parent: str, req: Request, steps: tuple = (), rerun: tuple = (), check: Optional[Callable] = None,
-               **extra) -> dict:
+    def upsert(
+        self,
+        store: Store,
+        parent: str,
+        req: Request,
+        steps: tuple = (),
+        rerun: tuple = (),
+        check: Optional[Callable] = None,
+        **extra,
+    ) -> dict:
         """POST creates (409 if the derived ID exists); PUT creates or replaces the whole spec, and a changed spec
         goes through ``rerun`` (a new rollout, a scaling). ``check(body, existing)`` raises HttpError for
         references and immutable fields."""

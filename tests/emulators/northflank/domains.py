@@ -15,12 +15,20 @@ class Domains:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         sub = "/v1/domains/{domain}/subdomains/{subdomain}"
-        return [("GET", "/v1/domains", self.list_domains), ("POST", "/v1/domains", self.create_domain),
-                ("GET", "/v1/domains/{domain}", self.get_domain), ("DELETE", "/v1/domains/{domain}", self.delete_domain),
-                ("POST", "/v1/domains/{domain}/verify", self.verify_domain),
-                ("POST", "/v1/domains/{domain}/subdomains", self.save_subdomain), ("PUT", "/v1/domains/{domain}/subdomains", self.save_subdomain),
-                ("GET", sub, self.get_subdomain), ("DELETE", sub, self.delete_subdomain), ("POST", f"{sub}/verify", self.verify_subdomain),
-                ("POST", f"{sub}/assign", self.assign_subdomain), ("DELETE", f"{sub}/assign", self.unassign_subdomain)]
+        return [
+            ("GET", "/v1/domains", self.list_domains),
+            ("POST", "/v1/domains", self.create_domain),
+            ("GET", "/v1/domains/{domain}", self.get_domain),
+            ("DELETE", "/v1/domains/{domain}", self.delete_domain),
+            ("POST", "/v1/domains/{domain}/verify", self.verify_domain),
+            ("POST", "/v1/domains/{domain}/subdomains", self.save_subdomain),
+            ("PUT", "/v1/domains/{domain}/subdomains", self.save_subdomain),
+            ("GET", sub, self.get_subdomain),
+            ("DELETE", sub, self.delete_subdomain),
+            ("POST", f"{sub}/verify", self.verify_subdomain),
+            ("POST", f"{sub}/assign", self.assign_subdomain),
+            ("DELETE", f"{sub}/assign", self.unassign_subdomain),
+        ]
 
     @staticmethod
     def check_dns(name: str) -> None:
@@ -30,14 +38,28 @@ class Domains:
 
     def domain_view(self, record: dict) -> dict:
         """CreateDomainResponse / ListDomainsResponseDomain."""
-        return {"name": record["id"], "status": record["status"], "hostname": record["hostname"], "token": record["token"],
-                **({"options": pick(record["spec"]["options"], "tlsMode", "minTlsProtocolVersion")} if "options" in record["spec"] else {}),
-                **pick(record["spec"], "loadBalancer")}
+        return {
+            "name": record["id"],
+            "status": record["status"],
+            "hostname": record["hostname"],
+            "token": record["token"],
+            **(
+                {"options": pick(record["spec"]["options"], "tlsMode", "minTlsProtocolVersion")}
+                if "options" in record["spec"]
+                else {}
+            ),
+            **pick(record["spec"], "loadBalancer"),
+        }
 
     def create_domain(self, req: Request) -> Response:
         name = req.data["domain"].lower()
-        record = self.new_record(name, req.data, status="pending", hostname=f"nfverify{int(uid_of('dns', name)[:8], 16)}",
-                                 token=uid_of("token", name))
+        record = self.new_record(
+            name,
+            req.data,
+            status="pending",
+            hostname=f"nfverify{int(uid_of('dns', name)[:8], 16)}",
+            token=uid_of("token", name),
+        )
         self.domains.add("", record, conflict="The domain is already registered with this account")
         return self.ok(self.domain_view(record))
 
@@ -46,8 +68,12 @@ class Domains:
 
     def get_domain(self, req: Request) -> Response:
         record = self.domain(req)
-        return self.ok({**self.domain_view(record),
-                        "subdomains": [{"name": s["id"], "fullName": s["fullName"]} for s in self.subdomains.all(record["id"])]})
+        return self.ok(
+            {
+                **self.domain_view(record),
+                "subdomains": [{"name": s["id"], "fullName": s["fullName"]} for s in self.subdomains.all(record["id"])],
+            }
+        )
 
     def list_domains(self, req: Request) -> Response:
         return self.page(req, [self.domain_view(r) for r in self.domains.all("")], "domains")
@@ -68,8 +94,14 @@ class Domains:
     @staticmethod
     def subdomain_view(record: dict) -> dict:
         """AddDomainSubdomainResponse / GetSubdomainResponse."""
-        return {"name": record["id"], "fullName": record["fullName"], "recordType": "CNAME", "content": record["content"],
-                "verified": record["verified"], **pick(record["spec"], "routingMode", "options")}
+        return {
+            "name": record["id"],
+            "fullName": record["fullName"],
+            "recordType": "CNAME",
+            "content": record["content"],
+            "verified": record["verified"],
+            **pick(record["spec"], "routingMode", "options"),
+        }
 
     def save_subdomain(self, req: Request) -> Response:
         """POST adds (409 if present); PUT (keyed by ``name``) creates or replaces, as PUT does everywhere."""
@@ -84,7 +116,9 @@ class Domains:
             existing.update(spec=req.data, updatedAt=now_iso())
             return self.ok(self.subdomain_view(existing))
         full = domain["id"] if name == "@" else f"{name}.{domain['id']}"
-        record = self.new_record(name, req.data, fullName=full, verified=False, content=f"{uid_of('cname', full)[:12]}.dns.northflank.app")
+        record = self.new_record(
+            name, req.data, fullName=full, verified=False, content=f"{uid_of('cname', full)[:12]}.dns.northflank.app"
+        )
         return self.ok(self.subdomain_view(self.subdomains.add(domain["id"], record)))
 
     def subdomain(self, req: Request) -> dict:

@@ -17,9 +17,17 @@ class Jobs:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         job = f"{P}/jobs/{{jobId}}"
-        return [("GET", f"{P}/jobs", self.list_jobs), ("POST", f"{P}/jobs", self.save_job), ("PUT", f"{P}/jobs", self.save_job),
-                ("GET", job, self.get_job), ("PATCH", job, self.patch_job), ("DELETE", job, self.delete_job),
-                ("POST", f"{job}/runs", self.start_job_run), ("GET", f"{job}/runs", self.list_job_runs), ("GET", f"{job}/runs/{{runId}}", self.get_job_run)]
+        return [
+            ("GET", f"{P}/jobs", self.list_jobs),
+            ("POST", f"{P}/jobs", self.save_job),
+            ("PUT", f"{P}/jobs", self.save_job),
+            ("GET", job, self.get_job),
+            ("PATCH", job, self.patch_job),
+            ("DELETE", job, self.delete_job),
+            ("POST", f"{job}/runs", self.start_job_run),
+            ("GET", f"{job}/runs", self.list_job_runs),
+            ("GET", f"{job}/runs/{{runId}}", self.get_job_run),
+        ]
 
     @staticmethod
     def job_type(record: dict) -> str:
@@ -27,12 +35,22 @@ class Jobs:
 
     def job_create_view(self, pid: str, record: dict) -> dict:
         """CreateJobResponse."""
-        return {**copy.deepcopy(record["spec"]), "id": record["id"], "appId": f"/{pid}/{record['id']}", "jobType": self.job_type(record),
-                "cluster": self.cluster(pid), "status": {}, "createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}
+        return {
+            **copy.deepcopy(record["spec"]),
+            "id": record["id"],
+            "appId": f"/{pid}/{record['id']}",
+            "jobType": self.job_type(record),
+            "cluster": self.cluster(pid),
+            "status": {},
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+        }
 
     def save_job(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        record = self.upsert(self.jobs, pid, req, check=lambda body, _existing: self.check_build_source(pid, body.get("deployment", {})))
+        record = self.upsert(
+            self.jobs, pid, req, check=lambda body, _existing: self.check_build_source(pid, body.get("deployment", {}))
+        )
         return self.ok(self.job_create_view(pid, record))
 
     def job(self, req: Request) -> dict:
@@ -43,28 +61,70 @@ class Jobs:
         pid, record = req.params["projectId"], self.job(req)
         spec = record["spec"]
         settings = spec.get("settings", {"backoffLimit": 0})
-        data_settings = {"backoffLimit": settings["backoffLimit"], "activeDeadlineSeconds": settings.get("activeDeadlineSeconds") or 0}
+        data_settings = {
+            "backoffLimit": settings["backoffLimit"],
+            "activeDeadlineSeconds": settings.get("activeDeadlineSeconds") or 0,
+        }
         if "cron" in settings:
             cron = settings["cron"]
-            data_settings["cron"] = {**({"schedule": cron["schedule"]} if cron.get("schedule") else {}),
-                                     "concurrencyPolicy": cron.get("concurrencyPolicy", "allow").capitalize()}
+            data_settings["cron"] = {
+                **({"schedule": cron["schedule"]} if cron.get("schedule") else {}),
+                "concurrencyPolicy": cron.get("concurrencyPolicy", "allow").capitalize(),
+            }
         deployment = spec.get("deployment", {})
-        data = {"id": record["id"], "name": spec["name"], "appId": f"/{pid}/{record['id']}", "uid": record["uid"], "projectId": pid,
-                "jobType": self.job_type(record), "tags": spec.get("tags", []), "disabledCI": spec.get("disabledCI", False), "disabledCD": False,
-                "suspended": settings.get("cron", {}).get("suspended", False), "cluster": self.cluster(pid), "createdAt": record["createdAt"],
-                "billing": {"deploymentPlan": spec["billing"]["deploymentPlan"]}, "settings": data_settings,
-                "deployment": {**pick(deployment, "buildpack", "docker"),
-                               **({"storage": pick(deployment["storage"], "ephemeralStorage", "shmSize")} if "storage" in deployment else {})},
-                **pick(spec, "description", "stageId", "buildSettings", "buildConfiguration")}
+        data = {
+            "id": record["id"],
+            "name": spec["name"],
+            "appId": f"/{pid}/{record['id']}",
+            "uid": record["uid"],
+            "projectId": pid,
+            "jobType": self.job_type(record),
+            "tags": spec.get("tags", []),
+            "disabledCI": spec.get("disabledCI", False),
+            "disabledCD": False,
+            "suspended": settings.get("cron", {}).get("suspended", False),
+            "cluster": self.cluster(pid),
+            "createdAt": record["createdAt"],
+            "billing": {"deploymentPlan": spec["billing"]["deploymentPlan"]},
+            "settings": data_settings,
+            "deployment": {
+                **pick(deployment, "buildpack", "docker"),
+                **(
+                    {"storage": pick(deployment["storage"], "ephemeralStorage", "shmSize")}
+                    if "storage" in deployment
+                    else {}
+                ),
+            },
+            **pick(spec, "description", "stageId", "buildSettings", "buildConfiguration"),
+        }
         if "vcs" in deployment:
-            data["vcsData"] = {**pick(deployment["vcs"], "projectUrl", "projectType", "projectBranch", "selfHostedVcsId"), **self.docker_paths(spec)}
+            data["vcsData"] = {
+                **pick(deployment["vcs"], "projectUrl", "projectType", "projectBranch", "selfHostedVcsId"),
+                **self.docker_paths(spec),
+            }
         return self.ok(data)
 
     def list_jobs(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        return self.page(req, [{"id": r["id"], "name": r["spec"]["name"], "appId": f"/{pid}/{r['id']}", "uid": r["uid"], "projectId": pid,
-                                "jobType": self.job_type(r), "tags": r["spec"].get("tags", []), "disabledCI": r["spec"].get("disabledCI", False),
-                                "disabledCD": False, **pick(r["spec"], "description", "stageId")} for r in self.jobs.all(pid)], "jobs")
+        return self.page(
+            req,
+            [
+                {
+                    "id": r["id"],
+                    "name": r["spec"]["name"],
+                    "appId": f"/{pid}/{r['id']}",
+                    "uid": r["uid"],
+                    "projectId": pid,
+                    "jobType": self.job_type(r),
+                    "tags": r["spec"].get("tags", []),
+                    "disabledCI": r["spec"].get("disabledCI", False),
+                    "disabledCD": False,
+                    **pick(r["spec"], "description", "stageId"),
+                }
+                for r in self.jobs.all(pid)
+            ],
+            "jobs",
+        )
 
     def patch_job(self, req: Request) -> Response:
         return self.ok(self.job_create_view(req.params["projectId"], self.patch(self.job(req), req.data)))
@@ -90,8 +150,13 @@ class Jobs:
         self.check_build_source(pid, body.get("deployment", {}))
         steps = JOB_RUN_STEPS if self.take_outcome("job", record) != "FAILED" else (JOB_RUN_STEPS[0], "FAILED")
         run_id = self.next_id("run")
-        run = self.new_record(run_id, body, steps, runName=f"{record['id']}-{run_id.rsplit('-', 1)[1]}",
-                              backoffLimit=record["spec"].get("settings", {}).get("backoffLimit", 0))
+        run = self.new_record(
+            run_id,
+            body,
+            steps,
+            runName=f"{record['id']}-{run_id.rsplit('-', 1)[1]}",
+            backoffLimit=record["spec"].get("settings", {}).get("backoffLimit", 0),
+        )
         self.job_runs.add(f"{pid}/{record['id']}", run)
         return self.ok({"id": run_id, "runName": run["runName"]})
 
@@ -100,13 +165,30 @@ class Jobs:
         self.advance(run)
         done = not run["next"]
         attempts = 1 + run["backoffLimit"]
-        return {"id": run["id"], "runName": run["runName"], "status": run["status"], "concluded": done,
-                "startedAt": run["createdAt"], "concludedAt": run.get("concludedAt", ""), "active": 0 if done else 1,
-                "succeeded": int(run["status"] == "SUCCESS"), "failed": attempts if run["status"] == "FAILED" else 0,
-                "completions": 1, "backoffLimit": run["backoffLimit"]}
+        return {
+            "id": run["id"],
+            "runName": run["runName"],
+            "status": run["status"],
+            "concluded": done,
+            "startedAt": run["createdAt"],
+            "concludedAt": run.get("concludedAt", ""),
+            "active": 0 if done else 1,
+            "succeeded": int(run["status"] == "SUCCESS"),
+            "failed": attempts if run["status"] == "FAILED" else 0,
+            "completions": 1,
+            "backoffLimit": run["backoffLimit"],
+        }
 
     def list_job_runs(self, req: Request) -> Response:
-        return self.page(req, [self.job_run_view(r) for r in self.job_runs.all(f"{req.params['projectId']}/{self.job(req)['id']}")], "runs")
+        return self.page(
+            req,
+            [self.job_run_view(r) for r in self.job_runs.all(f"{req.params['projectId']}/{self.job(req)['id']}")],
+            "runs",
+        )
 
     def get_job_run(self, req: Request) -> Response:
-        return self.ok(self.job_run_view(self.job_runs.get(f"{req.params['projectId']}/{self.job(req)['id']}", req.params["runId"])))
+        return self.ok(
+            self.job_run_view(
+                self.job_runs.get(f"{req.params['projectId']}/{self.job(req)['id']}", req.params["runId"])
+            )
+        )

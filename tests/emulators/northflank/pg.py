@@ -21,7 +21,9 @@ from typing import Optional
 from urllib.parse import quote, unquote, urlsplit
 
 # libpq URIs: scheme://[user[:password]@]host...; the password runs to the last "@" (hosts never hold one).
-_URI = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/?#]*)(?::(?P<password>.*))?@(?P<rest>[^@]*)$", re.S)
+_URI = re.compile(
+    r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:@/?#]*)(?::(?P<password>.*))?@(?P<rest>[^@]*)$", re.S
+)
 # key=value connection strings: password=secret or password='se cret'
 _KEYWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I)
 _QUERY = re.compile(r"([?&]password=)[^&#]*", re.I)
@@ -56,7 +58,9 @@ def secrets_of(conn: str) -> list:
     found = []
     if "://" in conn:
         m = _URI.match(conn)
-        values = ([m.group("password")] if m and m.group("password") else []) + [k.group(0).split("=", 1)[1] for k in _QUERY.finditer(conn)]
+        values = ([m.group("password")] if m and m.group("password") else []) + [
+            k.group(0).split("=", 1)[1] for k in _QUERY.finditer(conn)
+        ]
     else:
         values = [k.group(2) for k in _KEYWORD.finditer(conn)]
     for value in values:
@@ -99,7 +103,9 @@ class PostgresData:
     def __init__(self, target_url: str, data_dir: str, bin_dir: Optional[str] = None):
         self.bin_dir = find_bin(CLIENT_TOOLS, bin_dir)
         if not self.bin_dir:
-            raise SystemExit("northflank emulator: --pg-target-url needs pg_dump, pg_restore and psql; give their directory with --pg-bin")
+            raise SystemExit(
+                "northflank emulator: --pg-target-url needs pg_dump, pg_restore and psql; give their directory with --pg-bin"
+            )
         self.target_url, self.data_dir = target_url, data_dir
         os.makedirs(data_dir, exist_ok=True)
         target = urlsplit(split_password(target_url)[0])
@@ -112,12 +118,22 @@ class PostgresData:
         if password is not None:
             env["PGPASSWORD"] = password
         try:
-            proc = subprocess.run([os.path.join(self.bin_dir, tool), *args, f"--dbname={dsn}"], env=env, capture_output=True, text=True,
-                                  timeout=TIMEOUT, check=False)
+            proc = subprocess.run(
+                [os.path.join(self.bin_dir, tool), *args, f"--dbname={dsn}"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise DataError(scrub(f"{tool}: {exc}", conn, *scrub_also)) from None
         if proc.returncode != 0:
-            raise DataError(scrub((proc.stderr or proc.stdout).strip() or f"{tool} exited with {proc.returncode}", conn, *scrub_also))
+            raise DataError(
+                scrub(
+                    (proc.stderr or proc.stdout).strip() or f"{tool} exited with {proc.returncode}", conn, *scrub_also
+                )
+            )
 
     def dump(self, conn: str, backup_id: str) -> tuple:
         """pg_dump the source into ``<data_dir>/<backup_id>.dump``: (file name, size in bytes)."""
@@ -134,20 +150,42 @@ class PostgresData:
     def addon_login(self, name: str, password: str) -> dict:
         """Connection details of the database (and login role of the same ``name``) that stands for an addon."""
         quoted = quote(name, safe="")
-        return {"HOST": self.host, "PORT": str(self.port), "DATABASE": name, "USERNAME": name, "PASSWORD": password,
-                "POSTGRES_URI": f"postgresql://{quoted}:{password}@{self.host}:{self.port}/{quoted}",
-                "JDBC_POSTGRES_URI": f"jdbc:postgresql://{self.host}:{self.port}/{name}"}
+        return {
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "DATABASE": name,
+            "USERNAME": name,
+            "PASSWORD": password,
+            "POSTGRES_URI": f"postgresql://{quoted}:{password}@{self.host}:{self.port}/{quoted}",
+            "JDBC_POSTGRES_URI": f"jdbc:postgresql://{self.host}:{self.port}/{name}",
+        }
 
     def restore(self, dump_name: str, login: dict) -> None:
         """Replace the addon's database with the dump (a restore drops what was there), owned by the addon's role."""
         role, db = quote_ident(login["USERNAME"]), quote_ident(login["DATABASE"])
-        create_role = (f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(login['USERNAME'])}) THEN "
-                       f"CREATE ROLE {role} LOGIN; END IF; END$$")
-        statements = [create_role, f"ALTER ROLE {role} LOGIN PASSWORD {quote_literal(login['PASSWORD'])}",
-                      f"DROP DATABASE IF EXISTS {db} WITH (FORCE)", f"CREATE DATABASE {db} OWNER {role}"]
+        create_role = (
+            f"DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {quote_literal(login['USERNAME'])}) THEN "
+            f"CREATE ROLE {role} LOGIN; END IF; END$$"
+        )
+        statements = [
+            create_role,
+            f"ALTER ROLE {role} LOGIN PASSWORD {quote_literal(login['PASSWORD'])}",
+            f"DROP DATABASE IF EXISTS {db} WITH (FORCE)",
+            f"CREATE DATABASE {db} OWNER {role}",
+        ]
         args = ["-X", "-q", "-v", "ON_ERROR_STOP=1"]
         for sql in statements:  # one transaction each: CREATE/DROP DATABASE cannot run inside one
             args += ["-c", sql]
         self._run("psql", args, self.target_url, login["PASSWORD"])
-        self._run("pg_restore", ["--no-owner", "--no-acl", "--exit-on-error", "--single-transaction",
-                                 os.path.join(self.data_dir, dump_name)], login["POSTGRES_URI"], self.target_url)
+        self._run(
+            "pg_restore",
+            [
+                "--no-owner",
+                "--no-acl",
+                "--exit-on-error",
+                "--single-transaction",
+                os.path.join(self.data_dir, dump_name),
+            ],
+            login["POSTGRES_URI"],
+            self.target_url,
+        )

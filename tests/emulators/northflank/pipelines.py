@@ -19,10 +19,15 @@ class Pipelines:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         flow = f"{P}/pipelines/{{pipelineId}}/release-flows/{{stage}}"
-        return [("GET", f"{P}/pipelines", self.list_pipelines), ("GET", f"{P}/pipelines/{{pipelineId}}", self.get_pipeline),
-                ("GET", flow, self.get_release_flow), ("POST", flow, self.set_release_flow),
-                ("POST", f"{flow}/runs", self.run_release_flow), ("GET", f"{flow}/runs", self.list_release_flow_runs),
-                ("GET", f"{flow}/runs/{{runId}}", self.get_release_flow_run)]
+        return [
+            ("GET", f"{P}/pipelines", self.list_pipelines),
+            ("GET", f"{P}/pipelines/{{pipelineId}}", self.get_pipeline),
+            ("GET", flow, self.get_release_flow),
+            ("POST", flow, self.set_release_flow),
+            ("POST", f"{flow}/runs", self.run_release_flow),
+            ("GET", f"{flow}/runs", self.list_release_flow_runs),
+            ("GET", f"{flow}/runs/{{runId}}", self.get_release_flow_run),
+        ]
 
     def upsert_pipeline(self, project_id: Optional[str], spec: dict) -> dict:
         """The Pipeline node is a declarative put: the stages it names get exactly its members (and its release flow,
@@ -33,7 +38,9 @@ class Pipelines:
         nf_contract.check_pipeline_node(spec, "Pipeline node")  # AssertionError fails the node with a 400
         for i, stage in enumerate(spec.get("stages", [])):
             if "releaseFlow" in stage:
-                self.check_flow_references(pid, stage["releaseFlow"]["spec"]["spec"], f"Pipeline node: stages[{i}].releaseFlow.spec.spec")
+                self.check_flow_references(
+                    pid, stage["releaseFlow"]["spec"]["spec"], f"Pipeline node: stages[{i}].releaseFlow.spec.spec"
+                )
         pl_id = derive_id(spec["name"])
         existing = self.pipelines.find(pid, pl_id)
         record = existing or self.new_record(pl_id, {}, stages={}, flows={})
@@ -43,7 +50,9 @@ class Pipelines:
         for name, stage in given.items():
             if "releaseFlow" in stage:
                 record["flows"][name] = self.new_record(name, stage["releaseFlow"]["spec"])
-        record.update(spec={**pick(spec, "description", "preview"), "name": spec["name"]}, stages=stages, updatedAt=now_iso())
+        record.update(
+            spec={**pick(spec, "description", "preview"), "name": spec["name"]}, stages=stages, updatedAt=now_iso()
+        )
         if existing is None:
             self.pipelines.add(pid, record)
         return self.pipeline_view(record)
@@ -51,13 +60,21 @@ class Pipelines:
     def check_pipeline_members(self, pid: str, pl_id: str, stages: dict) -> None:
         """Members exist in the project, do not build from Git themselves, and sit in one stage of one pipeline (docs/assumptions.md)."""
         stores = {"service": self.services, "job": self.jobs, "addon": self.addons}
-        seen = {(m["type"], m["id"]): f"{other['id']} ({stage})" for other in self.pipelines.all(pid) if other["id"] != pl_id
-                for stage, members in other["stages"].items() for m in members}
+        seen = {
+            (m["type"], m["id"]): f"{other['id']} ({stage})"
+            for other in self.pipelines.all(pid)
+            if other["id"] != pl_id
+            for stage, members in other["stages"].items()
+            for m in members
+        }
         for stage, members in stages.items():
             for obj in members:
                 record = stores[obj["type"]].get(pid, obj["id"])
                 if record.get("serviceType") in ("combined", "build") or "vcs" in record["spec"].get("deployment", {}):
-                    raise HttpError(400, f"{obj['id']!r} cannot join a pipeline: only resources deployed from a build service or an image can")
+                    raise HttpError(
+                        400,
+                        f"{obj['id']!r} cannot join a pipeline: only resources deployed from a build service or an image can",
+                    )
                 where = seen.setdefault((obj["type"], obj["id"]), f"{pl_id} ({stage})")
                 if where != f"{pl_id} ({stage})":
                     raise HttpError(409, f"{obj['type']} {obj['id']!r} already belongs to pipeline {where}")
@@ -65,15 +82,31 @@ class Pipelines:
     @staticmethod
     def pipeline_view(record: dict) -> dict:
         """GetPipelineResponse (which has no ``id``)."""
-        members = [{"id": m["id"], "type": m["type"], "stage": stage} for stage in STAGES for m in record["stages"].get(stage, [])]
+        members = [
+            {"id": m["id"], "type": m["type"], "stage": stage}
+            for stage in STAGES
+            for m in record["stages"].get(stage, [])
+        ]
         return {"name": record["spec"]["name"], "nfObjects": members, **pick(record["spec"], "description", "preview")}
 
     def pipeline(self, req: Request) -> dict:
         return self.pipelines.get(self.project(req)["id"], req.params["pipelineId"])
 
     def list_pipelines(self, req: Request) -> Response:
-        return self.page(req, [{"id": r["id"], "name": r["spec"]["name"], "createdAt": r["createdAt"], "updatedAt": r["updatedAt"],
-                                **pick(r["spec"], "description")} for r in self.pipelines.all(self.project(req)["id"])], "pipelines")
+        return self.page(
+            req,
+            [
+                {
+                    "id": r["id"],
+                    "name": r["spec"]["name"],
+                    "createdAt": r["createdAt"],
+                    "updatedAt": r["updatedAt"],
+                    **pick(r["spec"], "description"),
+                }
+                for r in self.pipelines.all(self.project(req)["id"])
+            ],
+            "pipelines",
+        )
 
     def get_pipeline(self, req: Request) -> Response:
         return self.ok(self.pipeline_view(self.pipeline(req)))
@@ -125,7 +158,9 @@ class Pipelines:
             if record is None:
                 raise self.contract_violation(f"{path} ({kind}): {field}={rid!r} is no {store} of project {pid!r}")
             if builder and record.get("serviceType") not in ("build", "combined"):
-                raise self.contract_violation(f"{path} ({kind}): {field}={rid!r} is a {record.get('serviceType')} service, not one that builds")
+                raise self.contract_violation(
+                    f"{path} ({kind}): {field}={rid!r} is a {record.get('serviceType')} service, not one that builds"
+                )
         for i, step in enumerate((spec.get("steps") or []) if kind in ("Workflow", "LoopWorkflow") else []):
             self.check_flow_references(pid, step, f"{path}.spec.steps[{i}]")
 
@@ -133,9 +168,17 @@ class Pipelines:
         _record, stage, flow, runs_key = self.flow(req)
         spec, options = flow["spec"], flow["spec"].get("options", {})
         runs = self.flow_runs.all(runs_key)
-        return self.ok({**{k: v for k, v in spec.items() if k != "project"}, "stage": stage, "paused": options.get("paused", False),
-                        "concurrencyPolicy": options.get("concurrencyPolicy", "allow"), "status": runs[-1]["status"] if runs else "pending",
-                        "createdAt": flow["createdAt"], "updatedAt": flow["updatedAt"]})
+        return self.ok(
+            {
+                **{k: v for k, v in spec.items() if k != "project"},
+                "stage": stage,
+                "paused": options.get("paused", False),
+                "concurrencyPolicy": options.get("concurrencyPolicy", "allow"),
+                "status": runs[-1]["status"] if runs else "pending",
+                "createdAt": flow["createdAt"],
+                "updatedAt": flow["updatedAt"],
+            }
+        )
 
     def run_release_flow(self, req: Request) -> Response:
         """The run answers the run object (undocumented; the SDK leaves it untyped). It fails when a Release node
@@ -144,8 +187,13 @@ class Pipelines:
         tree = copy.deepcopy(flow["spec"]["spec"])
         ok = self.check_release_targets(tree, {m["id"] for m in record["stages"].get(stage, [])})
         body = req.data or {}
-        run = self.new_record(self.next_id("flow-run"), tree, ("running", "success" if ok else "failure"), arguments=body.get("arguments", {}),
-                              **pick(body, "name", "description"))
+        run = self.new_record(
+            self.next_id("flow-run"),
+            tree,
+            ("running", "success" if ok else "failure"),
+            arguments=body.get("arguments", {}),
+            **pick(body, "name", "description"),
+        )
         return self.ok(self.flow_run_view(self.flow_runs.add(runs_key, run)))
 
     def check_release_targets(self, node: Any, members: set) -> bool:
@@ -155,7 +203,10 @@ class Pipelines:
         if isinstance(node, dict) and node.get("kind") == "Release":
             target = node.get("spec", {}).get("target", {}).get("id", "")
             if target and "${" not in target and target not in members:
-                node["response"] = {"status": "failure", "error": {"code": 400, "message": f"{target!r} is not in this pipeline stage"}}
+                node["response"] = {
+                    "status": "failure",
+                    "error": {"code": 400, "message": f"{target!r} is not in this pipeline stage"},
+                }
                 ok = False
         for child in children:
             ok = self.check_release_targets(child, members) and ok
@@ -164,15 +215,24 @@ class Pipelines:
     @staticmethod
     def flow_run_view(run: dict, summary: bool = False) -> dict:
         """AbortReleaseFlowRunResponse (``summary``: ListReleaseFlowRunsResponseRun)."""
-        data = {"id": run["id"], "status": run["status"], "concluded": not run["next"], "createdAt": run["createdAt"], "updatedAt": run["updatedAt"],
-                "startedAt": run["createdAt"], **pick(run, "name", "description", "concludedAt")}
+        data = {
+            "id": run["id"],
+            "status": run["status"],
+            "concluded": not run["next"],
+            "createdAt": run["createdAt"],
+            "updatedAt": run["updatedAt"],
+            "startedAt": run["createdAt"],
+            **pick(run, "name", "description", "concludedAt"),
+        }
         if not summary:
             data.update(apiVersion="v1.2", spec=run["spec"], arguments=run["arguments"])
         return data
 
     def list_release_flow_runs(self, req: Request) -> Response:
         *_flow, runs_key = self.flow(req)
-        return self.page(req, [self.flow_run_view(self.advance(r), summary=True) for r in self.flow_runs.all(runs_key)], "runs")
+        return self.page(
+            req, [self.flow_run_view(self.advance(r), summary=True) for r in self.flow_runs.all(runs_key)], "runs"
+        )
 
     def get_release_flow_run(self, req: Request) -> Response:
         *_flow, runs_key = self.flow(req)

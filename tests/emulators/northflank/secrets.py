@@ -19,16 +19,25 @@ class SecretGroups:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         group = f"{P}/secrets/{{secretId}}"
-        return [("GET", f"{P}/secrets", self.list_secrets), ("POST", f"{P}/secrets", self.save_secret), ("PUT", f"{P}/secrets", self.save_secret),
-                ("GET", group, self.get_secret), ("GET", f"{group}/details", self.get_secret_details),
-                ("PATCH", group, self.patch_secret), ("POST", group, self.patch_secret), ("DELETE", group, self.delete_secret),
-                ("GET", f"{group}/addons/{{addonId}}", self.get_secret_link), ("POST", f"{group}/addons/{{addonId}}", self.link_secret)]
+        return [
+            ("GET", f"{P}/secrets", self.list_secrets),
+            ("POST", f"{P}/secrets", self.save_secret),
+            ("PUT", f"{P}/secrets", self.save_secret),
+            ("GET", group, self.get_secret),
+            ("GET", f"{group}/details", self.get_secret_details),
+            ("PATCH", group, self.patch_secret),
+            ("POST", group, self.patch_secret),
+            ("DELETE", group, self.delete_secret),
+            ("GET", f"{group}/addons/{{addonId}}", self.get_secret_link),
+            ("POST", f"{group}/addons/{{addonId}}", self.link_secret),
+        ]
 
     def check_secret(self, pid: str) -> Callable:
         def check(body: dict, existing: Optional[dict]) -> None:
             for dep in body.get("addonDependencies", []):
                 self.check_link_keys(pid, dep["addonId"], dep["keys"])
             self.check_aliases(body)
+
         return check
 
     @staticmethod
@@ -41,8 +50,11 @@ class SecretGroups:
             for key in dep.get("keys") or []:
                 for alias in key.get("aliases") or []:
                     if alias in taken:
-                        raise HttpError(409, f"Alias {alias!r} of key {key['keyName']} of addon {dep['addonId']!r} "
-                                             f"collides with {taken[alias]} of the same name")
+                        raise HttpError(
+                            409,
+                            f"Alias {alias!r} of key {key['keyName']} of addon {dep['addonId']!r} "
+                            f"collides with {taken[alias]} of the same name",
+                        )
                     taken[alias] = f"an alias of addon {dep['addonId']!r}"
 
     def check_link_keys(self, pid: str, addon_id: str, keys: list) -> dict:
@@ -62,7 +74,12 @@ class SecretGroups:
 
     @staticmethod
     def secret_create_view(record: dict) -> dict:
-        return {**copy.deepcopy(record["spec"]), "id": record["id"], "createdAt": record["createdAt"], "updatedAt": record["updatedAt"]}
+        return {
+            **copy.deepcopy(record["spec"]),
+            "id": record["id"],
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+        }
 
     def secret_view(self, pid: str, record: dict, show: str = "this") -> dict:
         """GetSecretResponse. ``show`` as https://northflank.com/docs/v1/api/secrets/get-secret documents it: ``this``, the
@@ -70,18 +87,30 @@ class SecretGroups:
         ``all`` (the default of the API), both."""
         spec = record["spec"]
         own = show in ("this", "all")
-        secrets = {"variables": dict(spec.get("secrets", {}).get("variables", {})) if own else {},
-                   "files": dict(spec.get("secrets", {}).get("files", {})) if own else {}}
+        secrets = {
+            "variables": dict(spec.get("secrets", {}).get("variables", {})) if own else {},
+            "files": dict(spec.get("secrets", {}).get("files", {})) if own else {},
+        }
         if show in ("inherited", "all"):
             for dep in self.linked_addons(pid, spec):
                 values = self.addon_values(pid, dep["addonId"])
                 for key in dep["keys"]:
                     for name in key.get("aliases") or [self.default_key(dep["addonId"], key["keyName"])]:
                         secrets["variables"][name] = values[key["keyName"]]
-        return {"id": record["id"], "name": spec["name"], "projectId": pid, "priority": spec["priority"], "secretType": spec["secretType"],
-                "type": spec.get("type", "secret"), "tags": spec.get("tags", []), "secrets": secrets,
-                "restrictions": spec.get("restrictions", {"restricted": False, "nfObjects": [], "tags": []}),
-                "createdAt": record["createdAt"], "updatedAt": record["updatedAt"], **pick(spec, "description")}
+        return {
+            "id": record["id"],
+            "name": spec["name"],
+            "projectId": pid,
+            "priority": spec["priority"],
+            "secretType": spec["secretType"],
+            "type": spec.get("type", "secret"),
+            "tags": spec.get("tags", []),
+            "secrets": secrets,
+            "restrictions": spec.get("restrictions", {"restricted": False, "nfObjects": [], "tags": []}),
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+            **pick(spec, "description"),
+        }
 
     def linked_addons(self, pid: str, spec: dict) -> list:
         """The group's addon dependencies whose addon still exists."""
@@ -97,8 +126,14 @@ class SecretGroups:
 
     def list_secrets(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        return self.page(req, [{k: v for k, v in self.secret_view(pid, r).items() if k not in ("secrets", "createdAt", "updatedAt")}
-                               for r in self.secrets.all(pid)], "secrets")
+        return self.page(
+            req,
+            [
+                {k: v for k, v in self.secret_view(pid, r).items() if k not in ("secrets", "createdAt", "updatedAt")}
+                for r in self.secrets.all(pid)
+            ],
+            "secrets",
+        )
 
     def get_secret(self, req: Request) -> Response:
         return self.ok(self.secret_view(req.params["projectId"], self.secret(req), req.query.get("show") or "all"))
@@ -108,8 +143,15 @@ class SecretGroups:
         addon_secrets = []
         for dep in self.linked_addons(pid, record["spec"]):
             addon, values = self.addons.get(pid, dep["addonId"]), self.addon_values(pid, dep["addonId"])
-            addon_secrets.append({"id": addon["id"], "name": addon["spec"]["name"], "addonType": addon["spec"]["type"],
-                                  "version": self.addon_version(addon), "variables": {k["keyName"]: values[k["keyName"]] for k in dep["keys"]}})
+            addon_secrets.append(
+                {
+                    "id": addon["id"],
+                    "name": addon["spec"]["name"],
+                    "addonType": addon["spec"]["type"],
+                    "version": self.addon_version(addon),
+                    "variables": {k["keyName"]: values[k["keyName"]] for k in dep["keys"]},
+                }
+            )
         return self.ok({**self.secret_view(pid, record), "addonSecrets": addon_secrets})
 
     def patch_secret(self, req: Request) -> Response:
@@ -125,15 +167,27 @@ class SecretGroups:
 
     def secret_link_keys(self, record: dict, addon_id: str) -> list:
         dep = next((d for d in record["spec"].get("addonDependencies", []) if d["addonId"] == addon_id), {"keys": []})
-        return [{"keyName": k["keyName"], "defaultKey": self.default_key(addon_id, k["keyName"]), **pick(k, "aliases")} for k in dep["keys"]]
+        return [
+            {"keyName": k["keyName"], "defaultKey": self.default_key(addon_id, k["keyName"]), **pick(k, "aliases")}
+            for k in dep["keys"]
+        ]
 
     def get_secret_link(self, req: Request) -> Response:
         pid, record = req.params["projectId"], self.secret(req)
         addon = self.addons.get(pid, req.params["addonId"])
         keys = self.secret_link_keys(record, addon["id"])
-        return self.ok({"secretId": record["id"], "secretName": record["spec"]["name"], "addonId": addon["id"],
-                        "addonName": addon["spec"]["name"], "addonType": addon["spec"]["type"],
-                        "availableKeys": ADDON_TYPES[addon["spec"]["type"]].keys, "linked": bool(keys), "linkedKeys": keys})
+        return self.ok(
+            {
+                "secretId": record["id"],
+                "secretName": record["spec"]["name"],
+                "addonId": addon["id"],
+                "addonName": addon["spec"]["name"],
+                "addonType": addon["spec"]["type"],
+                "availableKeys": ADDON_TYPES[addon["spec"]["type"]].keys,
+                "linked": bool(keys),
+                "linkedKeys": keys,
+            }
+        )
 
     def link_secret(self, req: Request) -> Response:
         pid, record, addon_id = req.params["projectId"], self.secret(req), req.params["addonId"]

@@ -20,18 +20,28 @@ class Services:
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
         svc = f"{P}/services/{{serviceId}}"
-        return [("GET", f"{P}/services", self.list_services), ("GET", svc, self.get_service), ("DELETE", svc, self.delete_service),
-                *[(m, f"{P}/services/{kind}", self.save_service) for kind in SERVICE_KINDS for m in ("POST", "PUT")],
-                *[("PATCH", f"{P}/services/{kind}/{{serviceId}}", self.patch_service) for kind in SERVICE_KINDS],
-                ("POST", f"{svc}/build", self.start_build), ("GET", f"{svc}/build", self.list_builds),
-                ("GET", f"{svc}/build/{{buildId}}", self.get_build), ("POST", f"{svc}/restart", self.restart_service),
-                ("POST", f"{svc}/pause", self.pause_service), ("POST", f"{svc}/resume", self.resume_service)]
+        return [
+            ("GET", f"{P}/services", self.list_services),
+            ("GET", svc, self.get_service),
+            ("DELETE", svc, self.delete_service),
+            *[(m, f"{P}/services/{kind}", self.save_service) for kind in SERVICE_KINDS for m in ("POST", "PUT")],
+            *[("PATCH", f"{P}/services/{kind}/{{serviceId}}", self.patch_service) for kind in SERVICE_KINDS],
+            ("POST", f"{svc}/build", self.start_build),
+            ("GET", f"{svc}/build", self.list_builds),
+            ("GET", f"{svc}/build/{{buildId}}", self.get_build),
+            ("POST", f"{svc}/restart", self.restart_service),
+            ("POST", f"{svc}/pause", self.pause_service),
+            ("POST", f"{svc}/resume", self.resume_service),
+        ]
 
     def service_status(self, pid: str, record: dict) -> dict:
         status = {}
         if record["serviceType"] != "build":
-            status["deployment"] = {"status": record["status"], "reason": record.get("reason", "DEPLOYING"),
-                                    "lastTransitionTime": record["updatedAt"]}
+            status["deployment"] = {
+                "status": record["status"],
+                "reason": record.get("reason", "DEPLOYING"),
+                "lastTransitionTime": record["updatedAt"],
+            }
         builds = self.builds.all(f"{pid}/{record['id']}")
         if builds:
             status["build"] = {"status": builds[-1]["status"], "lastTransitionTime": builds[-1]["updatedAt"]}
@@ -40,9 +50,16 @@ class Services:
     def service_view(self, pid: str, record: dict, full: bool) -> dict:
         """Create*Response echoes the spec; GetServiceResponse* adds ``uid`` and the docker paths on ``vcsData``."""
         spec = copy.deepcopy(record["spec"])
-        data = {**spec, "id": record["id"], "appId": f"/{pid}/{record['id']}", "serviceType": record["serviceType"],
-                "cluster": self.cluster(pid), "status": self.service_status(pid, record), "createdAt": record["createdAt"],
-                "updatedAt": record["updatedAt"]}
+        data = {
+            **spec,
+            "id": record["id"],
+            "appId": f"/{pid}/{record['id']}",
+            "serviceType": record["serviceType"],
+            "cluster": self.cluster(pid),
+            "status": self.service_status(pid, record),
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+        }
         if full:
             data["uid"] = record["uid"]
             if "vcsData" in spec:
@@ -53,14 +70,20 @@ class Services:
     def docker_paths(spec: dict) -> dict:
         """GET responses require the Dockerfile paths on ``vcsData``, buildpack builds included."""
         dockerfile = spec.get("buildSettings", {}).get("dockerfile", {})
-        return {"dockerFilePath": dockerfile.get("dockerFilePath", "/Dockerfile"), "dockerWorkDir": dockerfile.get("dockerWorkDir", "/")}
+        return {
+            "dockerFilePath": dockerfile.get("dockerFilePath", "/Dockerfile"),
+            "dockerWorkDir": dockerfile.get("dockerWorkDir", "/"),
+        }
 
     def check_service(self, pid: str, kind: str) -> Callable:
         def check(body: dict, existing: Optional[dict]) -> None:
             if existing and existing["serviceType"] != kind:
-                raise HttpError(409, f"There is already a {existing['serviceType']} service with the same derived identifier")
+                raise HttpError(
+                    409, f"There is already a {existing['serviceType']} service with the same derived identifier"
+                )
             self.check_build_source(pid, body.get("deployment", {}))
             self.check_port_domains(body.get("ports", []))
+
         return check
 
     def check_build_source(self, pid: str, deployment: dict) -> None:
@@ -86,7 +109,9 @@ class Services:
     def service(self, req: Request, kind: Optional[str] = None) -> dict:
         record = self.services.get(self.project(req)["id"], req.params["serviceId"])
         if kind and record["serviceType"] != kind:
-            raise HttpError(404, f"No {kind} service with ID {record['id']!r} found (it is a {record['serviceType']} service)")
+            raise HttpError(
+                404, f"No {kind} service with ID {record['id']!r} found (it is a {record['serviceType']} service)"
+            )
         return record
 
     def patch_service(self, req: Request) -> Response:
@@ -94,17 +119,35 @@ class Services:
         record = self.service(req, kind)
         self.check_build_source(pid, req.data.get("deployment", {}))
         self.check_port_domains(req.data.get("ports", []))
-        return self.ok(self.service_view(pid, self.patch(record, req.data, () if kind == "build" else ROLLOUT_STEPS), full=False))
+        return self.ok(
+            self.service_view(pid, self.patch(record, req.data, () if kind == "build" else ROLLOUT_STEPS), full=False)
+        )
 
     def get_service(self, req: Request) -> Response:
         return self.ok(self.service_view(req.params["projectId"], self.advance(self.service(req)), full=True))
 
     def list_services(self, req: Request) -> Response:
         pid = self.project(req)["id"]
-        return self.page(req, [{"id": r["id"], "name": r["spec"]["name"], "appId": f"/{pid}/{r['id']}", "uid": r["uid"], "projectId": pid,
-                                "serviceType": r["serviceType"], "disabledCI": r["spec"].get("disabledCI", False), "disabledCD": False,
-                                "tags": r["spec"].get("tags", []), "status": self.service_status(pid, self.advance(r)),
-                                **pick(r["spec"], "description", "stageId")} for r in self.services.all(pid)], "services")
+        return self.page(
+            req,
+            [
+                {
+                    "id": r["id"],
+                    "name": r["spec"]["name"],
+                    "appId": f"/{pid}/{r['id']}",
+                    "uid": r["uid"],
+                    "projectId": pid,
+                    "serviceType": r["serviceType"],
+                    "disabledCI": r["spec"].get("disabledCI", False),
+                    "disabledCD": False,
+                    "tags": r["spec"].get("tags", []),
+                    "status": self.service_status(pid, self.advance(r)),
+                    **pick(r["spec"], "description", "stageId"),
+                }
+                for r in self.services.all(pid)
+            ],
+            "services",
+        )
 
     def delete_service(self, req: Request) -> Response:
         pid, sid = req.params["projectId"], self.service(req)["id"]
@@ -119,18 +162,37 @@ class Services:
             raise HttpError(400, f"Service {record['id']!r} is a deployment service and cannot be built")
         body, bid = req.data or {}, self.next_id("build")
         branch = body.get("branch") or record["spec"].get("vcsData", {}).get("projectBranch") or "main"
-        build = self.new_record(bid, None, BUILD_STEPS, branch=branch, sha=body.get("sha") or hashlib.sha1(bid.encode()).hexdigest(),
-                                **pick(body, "pullRequestId"))
+        build = self.new_record(
+            bid,
+            None,
+            BUILD_STEPS,
+            branch=branch,
+            sha=body.get("sha") or hashlib.sha1(bid.encode()).hexdigest(),
+            **pick(body, "pullRequestId"),
+        )
         self.builds.add(f"{req.params['projectId']}/{record['id']}", build)
-        return self.ok({"id": bid, "createdAt": build["createdAt"], "concluded": False, "status": build["status"],
-                        **pick(build, "branch", "sha", "pullRequestId")})
+        return self.ok(
+            {
+                "id": bid,
+                "createdAt": build["createdAt"],
+                "concluded": False,
+                "status": build["status"],
+                **pick(build, "branch", "sha", "pullRequestId"),
+            }
+        )
 
     @staticmethod
     def build_view(build: dict) -> dict:
         """GetJobBuildResponse."""
         concluded = not build["next"]
-        data = {"id": build["id"], "createdAt": build["createdAt"], "status": build["status"], "concluded": concluded,
-                "success": build["status"] == "SUCCESS", **pick(build, "branch", "sha", "pullRequestId")}
+        data = {
+            "id": build["id"],
+            "createdAt": build["createdAt"],
+            "status": build["status"],
+            "concluded": concluded,
+            "success": build["status"] == "SUCCESS",
+            **pick(build, "branch", "sha", "pullRequestId"),
+        }
         if concluded:
             data["buildConcludedAt"] = datetime.fromisoformat(build["concludedAt"].replace("Z", "+00:00")).timestamp()
         return data

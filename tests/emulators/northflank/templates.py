@@ -15,8 +15,15 @@ from tests.emulators.northflank.core import P, now_iso, pick
 
 # Template node kinds the emulator executes, as the REST PUT they stand for (spec = create body + projectId,
 # https://northflank.com/docs/v1/application/infrastructure-as-code/template-nodes).
-NODE_ROUTES = {"Project": "/v1/projects", "BuildService": f"{P}/services/build", "DeploymentService": f"{P}/services/deployment",
-               "CombinedService": f"{P}/services/combined", "Addon": f"{P}/addons", "SecretGroup": f"{P}/secrets", "Job": f"{P}/jobs"}
+NODE_ROUTES = {
+    "Project": "/v1/projects",
+    "BuildService": f"{P}/services/build",
+    "DeploymentService": f"{P}/services/deployment",
+    "CombinedService": f"{P}/services/combined",
+    "Addon": f"{P}/addons",
+    "SecretGroup": f"{P}/secrets",
+    "Job": f"{P}/jobs",
+}
 REFERENCE = re.compile(r"\$\{(template\.)?(refs|args)\.([^}]+)\}")
 
 
@@ -25,19 +32,32 @@ class Templates:
 
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
-        return [("GET", "/v1/templates", self.list_templates), ("POST", "/v1/templates", self.create_template),
-                ("GET", "/v1/templates/{templateId}", self.get_template), ("POST", "/v1/templates/{templateId}", self.update_template),
-                ("DELETE", "/v1/templates/{templateId}", self.delete_template),
-                ("POST", "/v1/templates/{templateId}/runs", self.run_template), ("GET", "/v1/templates/{templateId}/runs", self.list_template_runs),
-                ("GET", "/v1/templates/{templateId}/runs/{templateRunId}", self.get_template_run)]
+        return [
+            ("GET", "/v1/templates", self.list_templates),
+            ("POST", "/v1/templates", self.create_template),
+            ("GET", "/v1/templates/{templateId}", self.get_template),
+            ("POST", "/v1/templates/{templateId}", self.update_template),
+            ("DELETE", "/v1/templates/{templateId}", self.delete_template),
+            ("POST", "/v1/templates/{templateId}/runs", self.run_template),
+            ("GET", "/v1/templates/{templateId}/runs", self.list_template_runs),
+            ("GET", "/v1/templates/{templateId}/runs/{templateRunId}", self.get_template_run),
+        ]
 
     @staticmethod
     def template_view(record: dict) -> dict:
         """CreateTemplateResponseTemplate: ``options`` keeps only ``autorun``; the policy moves to the top level."""
         spec, options = record["spec"], record["spec"].get("options", {})
-        return {"id": record["id"], "name": spec["name"], "apiVersion": spec["apiVersion"], "spec": spec["spec"],
-                "options": {"autorun": options.get("autorun", False)}, "concurrencyPolicy": options.get("concurrencyPolicy", "allow"),
-                "createdAt": record["createdAt"], "updatedAt": record["updatedAt"], **pick(spec, "description", "arguments", "teardownSpec")}
+        return {
+            "id": record["id"],
+            "name": spec["name"],
+            "apiVersion": spec["apiVersion"],
+            "spec": spec["spec"],
+            "options": {"autorun": options.get("autorun", False)},
+            "concurrencyPolicy": options.get("concurrencyPolicy", "allow"),
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+            **pick(spec, "description", "arguments", "teardownSpec"),
+        }
 
     def check_template(self, body: dict, _existing: Optional[dict]) -> None:
         if "spec" not in body:
@@ -56,7 +76,9 @@ class Templates:
     def template_saved(self, record: dict) -> dict:
         options, data = record["spec"].get("options", {}), {"template": self.template_view(record)}
         if options.get("runOnCreation"):
-            data["templateRun"] = self.template_run_view(self.execute_template(record, options.get("runOnCreationArgumentOverrides", {})))
+            data["templateRun"] = self.template_run_view(
+                self.execute_template(record, options.get("runOnCreationArgumentOverrides", {}))
+            )
         return data
 
     def delete_template(self, req: Request) -> Response:
@@ -69,9 +91,15 @@ class Templates:
         return self.ok(self.template_view(self.templates.get("", req.params["templateId"])))
 
     def list_templates(self, req: Request) -> Response:
-        return self.page(req, [{k: v for k, v in self.template_view(r).items() if k not in ("spec", "arguments", "teardownSpec")}
-                               | {"options": pick(r["spec"].get("options", {}), "autorun", "concurrencyPolicy")}
-                               for r in self.templates.all("")], "templates")
+        return self.page(
+            req,
+            [
+                {k: v for k, v in self.template_view(r).items() if k not in ("spec", "arguments", "teardownSpec")}
+                | {"options": pick(r["spec"].get("options", {}), "autorun", "concurrencyPolicy")}
+                for r in self.templates.all("")
+            ],
+            "templates",
+        )
 
     def run_template(self, req: Request) -> Response:
         record = self.templates.get("", req.params["templateId"])
@@ -80,19 +108,45 @@ class Templates:
     @staticmethod
     def template_run_view(run: dict) -> dict:
         """AbortTemplateRunResponse."""
-        return {"id": run["id"], "templateId": run["templateId"], "name": run["name"], "apiVersion": "v1.2", "status": run["status"],
-                "concluded": not run["next"], "spec": run["spec"], "arguments": run["arguments"], "refs": run["refs"],
-                "createdAt": run["createdAt"], "updatedAt": run["updatedAt"], **pick(run, "description")}
+        return {
+            "id": run["id"],
+            "templateId": run["templateId"],
+            "name": run["name"],
+            "apiVersion": "v1.2",
+            "status": run["status"],
+            "concluded": not run["next"],
+            "spec": run["spec"],
+            "arguments": run["arguments"],
+            "refs": run["refs"],
+            "createdAt": run["createdAt"],
+            "updatedAt": run["updatedAt"],
+            **pick(run, "description"),
+        }
 
     def list_template_runs(self, req: Request) -> Response:
         template = self.templates.get("", req.params["templateId"])
-        return self.page(req, [{**{k: v for k, v in self.template_run_view(self.advance(r)).items() if k not in ("spec", "arguments", "refs")},
-                                "startedAt": r["createdAt"], **pick(r, "concludedAt")} for r in self.template_runs.all(template["id"])],
-                         "templateRuns")
+        return self.page(
+            req,
+            [
+                {
+                    **{
+                        k: v
+                        for k, v in self.template_run_view(self.advance(r)).items()
+                        if k not in ("spec", "arguments", "refs")
+                    },
+                    "startedAt": r["createdAt"],
+                    **pick(r, "concludedAt"),
+                }
+                for r in self.template_runs.all(template["id"])
+            ],
+            "templateRuns",
+        )
 
     def get_template_run(self, req: Request) -> Response:
         template = self.templates.get("", req.params["templateId"])
-        return self.ok(self.template_run_view(self.advance(self.template_runs.get(template["id"], req.params["templateRunId"]))))
+        return self.ok(
+            self.template_run_view(self.advance(self.template_runs.get(template["id"], req.params["templateRunId"])))
+        )
 
     def execute_template(self, template: dict, arguments: dict) -> dict:
         """Run the node tree now; the run reports ``running`` and concludes on the next read. Each node gains a
@@ -101,8 +155,16 @@ class Templates:
         args = {**spec.get("arguments", {}), **spec.get("argumentOverrides", {}), **arguments}
         tree, refs = copy.deepcopy(spec["spec"]), {}
         ok = self.execute_node(tree, {}, args, refs)
-        run = self.new_record(self.next_id("template-run"), tree, ("running", "success" if ok else "failure"), templateId=template["id"],
-                              name=spec["name"], arguments=args, refs=refs, **pick(spec, "description"))
+        run = self.new_record(
+            self.next_id("template-run"),
+            tree,
+            ("running", "success" if ok else "failure"),
+            templateId=template["id"],
+            name=spec["name"],
+            arguments=args,
+            refs=refs,
+            **pick(spec, "description"),
+        )
         return self.template_runs.add(template["id"], run)
 
     def execute_node(self, node: dict, context: dict, args: dict, refs: dict) -> bool:
@@ -117,7 +179,9 @@ class Templates:
                 ok = all(self.execute_node(step, context, args, refs) for step in inner.get("steps", []))
                 node["response"] = {"status": "success" if ok else "failure"}
                 return ok
-            data = self.execute_resource(kind, self.resolve(node.get("spec", {}), args, refs, pipeline=kind == "Pipeline"), context)
+            data = self.execute_resource(
+                kind, self.resolve(node.get("spec", {}), args, refs, pipeline=kind == "Pipeline"), context
+            )
         except (HttpError, AssertionError) as exc:
             status, message = (exc.status, exc.message) if isinstance(exc, HttpError) else (400, str(exc))
             if isinstance(exc, AssertionError):  # a node that breaks the contract is a request that does
@@ -149,7 +213,10 @@ class Templates:
         only ``${template.…}`` resolves now; the rest is kept for when the flow runs
         (https://northflank.com/docs/v1/application/infrastructure-as-code/make-a-template-dynamic)."""
         if isinstance(value, dict):
-            return {k: self.resolve(v, args, refs, deferred or (pipeline and k in ("releaseFlow", "preview")), pipeline) for k, v in value.items()}
+            return {
+                k: self.resolve(v, args, refs, deferred or (pipeline and k in ("releaseFlow", "preview")), pipeline)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.resolve(v, args, refs, deferred, pipeline) for v in value]
         if not isinstance(value, str):

@@ -16,16 +16,28 @@ class Volumes:
 
     def routes(self) -> list:
         """(method, SDK path template, handler) of the routes this family serves."""
-        return [("GET", f"{P}/volumes", self.list_volumes), ("POST", f"{P}/volumes", self.create_volume),
-                ("GET", f"{P}/volumes/{{volumeId}}", self.get_volume), ("DELETE", f"{P}/volumes/{{volumeId}}", self.delete_volume)]
+        return [
+            ("GET", f"{P}/volumes", self.list_volumes),
+            ("POST", f"{P}/volumes", self.create_volume),
+            ("GET", f"{P}/volumes/{{volumeId}}", self.get_volume),
+            ("DELETE", f"{P}/volumes/{{volumeId}}", self.delete_volume),
+        ]
 
     @staticmethod
     def volume_view(record: dict) -> dict:
         """CreateVolumeResponse (which has no ``mounts``)."""
         spec = record["spec"]
-        return {"id": record["id"], "uid": record["uid"], "name": spec["name"], "spec": spec["spec"], "status": "ready",
-                "tags": spec.get("tags", []), "createdAt": record["createdAt"], "updatedAt": record["updatedAt"],
-                **pick(spec, "attachedObjects", "backupSchedules")}
+        return {
+            "id": record["id"],
+            "uid": record["uid"],
+            "name": spec["name"],
+            "spec": spec["spec"],
+            "status": "ready",
+            "tags": spec.get("tags", []),
+            "createdAt": record["createdAt"],
+            "updatedAt": record["updatedAt"],
+            **pick(spec, "attachedObjects", "backupSchedules"),
+        }
 
     def create_volume(self, req: Request) -> Response:
         pid = self.project(req)["id"]
@@ -37,7 +49,9 @@ class Volumes:
         return self.ok(self.volume_view(self.upsert(self.volumes, pid, req, check=check)))
 
     def list_volumes(self, req: Request) -> Response:
-        return self.page(req, [self.volume_view(r) for r in self.volumes.all(self.project(req)["id"])], None)  # a bare list, as the SDK types it
+        return self.page(
+            req, [self.volume_view(r) for r in self.volumes.all(self.project(req)["id"])], None
+        )  # a bare list, as the SDK types it
 
     def get_volume(self, req: Request) -> Response:
         return self.ok(self.volume_view(self.volumes.get(self.project(req)["id"], req.params["volumeId"])))
