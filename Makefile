@@ -53,7 +53,7 @@ demo: venv
 
 test: venv system-deps
 	$(BIN)/python -m pytest -q tests/unit tests/integration
-	$(MAKE) --no-print-directory integration-oldest sanity lint build
+	$(MAKE) --no-print-directory style integration-oldest sanity lint build
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit

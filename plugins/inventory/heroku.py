@@ -11,16 +11,24 @@ version_added: 1.0.0
 description:
   - Reads a Heroku account and makes one host per pipeline and one per app outside any pipeline, so that slicing the
     inventory (C(--limit), AWX job slicing) never splits a pipeline.
-  - Puts each host in a group named after its scenario (V(single_dyno), V(multi_dyno), V(pipeline), V(unsupported)), and in
-    C(region_<region>) and C(team_<team>) groups (a pipeline whose apps span several regions or teams is in none of them).
+  - Puts each host in a group named after its scenario (V(single_dyno), V(multi_dyno), V(pipeline), V(unsupported)), and
+    in
+    C(region_<region>) and C(team_<team>) groups (a pipeline whose apps span several regions or teams is in none of
+    them).
     Unsupported units carry the reason in C(heroku_migration.reason).
-  - "Each host has two variables: C(heroku_unit) (C(kind) V(pipeline) or V(app), C(name), C(id), C(region), C(team), C(stack),
+  - "Each host has two variables: C(heroku_unit) (C(kind) V(pipeline) or V(app), C(name), C(id), C(region), C(team),
+    C(stack),
     C(generation), C(migration) and C(apps), one entry per app with its stage, process types, scenario and reason) and
-    C(heroku_migration) (C(scenario), C(reason), C(warnings)). Both can be used in O(compose), O(groups) and O(keyed_groups)."
-  - An app outside any pipeline whose name is also a pipeline's becomes host C(<name>-app), so that neither unit hides the other.
-  - "Each host also gets C(herokumigrate_project), the Northflank project of the unit (C(heroku_unit.project)): its Heroku
-    name made a valid Northflank name, and when two units of the account would get the same project name (an app named like
-    a pipeline, apps whose names differ only in characters Northflank folds such as C(a--b) and C(a-b)), each of them with a
+    C(heroku_migration) (C(scenario), C(reason), C(warnings)). Both can be used in O(compose), O(groups) and
+    O(keyed_groups)."
+  - An app outside any pipeline whose name is also a pipeline's becomes host C(<name>-app), so that neither unit hides
+    the other.
+  - "Each host also gets C(herokumigrate_project), the Northflank project of the unit (C(heroku_unit.project)): its
+    Heroku
+    name made a valid Northflank name, and when two units of the account would get the same project name (an app named
+    like
+    a pipeline, apps whose names differ only in characters Northflank folds such as C(a--b) and C(a-b)), each of them
+    with a
     short hash of its Heroku kind and name appended. It is computed from every unit of the account, before the O(apps),
     O(pipelines) and O(teams) filters, so that C(--limit) and filters never change it (docs/mapping.md, Names). Set
     C(herokumigrate_project) in host variables to choose another."
@@ -87,7 +95,8 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku im
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import HerokuDiscovery
 
 SCENARIO_GROUPS = ("single_dyno", "multi_dyno", "pipeline", "unsupported")
-# The host (in its group) that carries the reason when Heroku cannot be read, in a variable: see InventoryModule._unreadable.
+# The host (in its group) that carries the reason when Heroku cannot be read, in a variable: see
+# InventoryModule._unreadable.
 ERROR_HOST = "heroku-inventory-error"
 ERROR_GROUP = ERROR_VAR = "heroku_inventory_error"
 
@@ -198,9 +207,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _unreadable(self, exc):
         """The error that ends the run when Heroku cannot be read (no key, 401, 403, unreachable, bad URL...).
 
-        Ansible only warns when an inventory source fails to parse, and would go on with no unit: a green run that did nothing.
-        So, before the error is raised, one host carries it (ERROR_HOST, in group ERROR_GROUP, variable ERROR_VAR) and the
-        playbooks' first task fails on it with the reason. With ANSIBLE_INVENTORY_UNPARSED_FAILED=true the error ends the run
+        Ansible only warns when an inventory source fails to parse, and would go on with no unit: a green run that did
+        nothing.
+        So, before the error is raised, one host carries it (ERROR_HOST, in group ERROR_GROUP, variable ERROR_VAR) and
+        the
+        playbooks' first task fails on it with the reason. With ANSIBLE_INVENTORY_UNPARSED_FAILED=true the error ends
+        the run
         at once."""
         message = str(exc) if isinstance(exc, (AnsibleError, ApiError)) else "%s: %s" % (exc.__class__.__name__, exc)
         api = next((e for e in (exc, exc.__cause__, exc.__context__) if isinstance(e, ApiError)), None)

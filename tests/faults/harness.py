@@ -1,10 +1,12 @@
-"""What the fault, interruption and secret-hygiene tests share: both emulators behind fault proxies, ansible-playbook run in
+"""What the fault, interruption and secret-hygiene tests share: both emulators behind fault proxies, ansible-playbook
+run in
 a session of its own (so that it can be killed whole), a killer that reaches Ansible's workers too, and the state and
 request counts of a fault-free migration of the demo account, to compare against.
 
 Why ``kill_tree`` and not ``os.killpg``: Ansible's ``WorkerProcess`` calls ``os.setsid()`` when it starts
 (``ansible/executor/process/worker.py``, ``_detach``), so every worker, and the module it runs, leads a session and a
-process group of its own. A SIGKILL of the playbook's process group kills the controller only; a worker in the middle of a
+process group of its own. A SIGKILL of the playbook's process group kills the controller only; a worker in the middle of
+a
 loop goes on with the loop's next items, writing to the API, until its task ends (``test_interruptions`` shows it). The
 main process propagates SIGINT and SIGTERM to its workers; SIGKILL cannot be propagated. So the tests stop the
 controller, collect its descendants through ``/proc`` and kill every one of them.
@@ -33,7 +35,8 @@ PLAYBOOKS = ROOT / "playbooks"
 PLAYBOOK_TIMEOUT = 900  # seconds; a demo migration takes 30-90 s on a busy machine
 # How long after a kill the tests keep listening for a request from a surviving worker.
 LATE_WINDOW = 8.0
-# Requests that must reach Northflank once per migration at most: POSTs create (a domain, a template and its run) or start
+# Requests that must reach Northflank once per migration at most: POSTs create (a domain, a template and its run) or
+# start
 # something (imports, runs) and are never repeated by the clients.
 NON_IDEMPOTENT = "POST"
 
@@ -89,7 +92,8 @@ def _signal(pid: int, sig: int) -> None:
 
 
 def kill_tree(pid: int) -> list:
-    """SIGKILL ``pid`` and every descendant, whatever session they lead. Stops them first (a stopped process cannot fork),
+    """SIGKILL ``pid`` and every descendant, whatever session they lead. Stops them first (a stopped process cannot
+    fork),
     so that none escapes between the look-up and the kill. Returns the PIDs killed."""
     stopped: list = []
     for _round in range(50):
@@ -180,7 +184,8 @@ def isolated_env(home: Path) -> dict:
 
 
 def with_module_defaults(playbook: Path, dest: Path, defaults: dict) -> Path:
-    """A copy of ``playbook`` whose plays set ``module_defaults`` (e.g. a short client timeout for the slow-answer fault).
+    """A copy of ``playbook`` whose plays set ``module_defaults`` (e.g. a short client timeout for the slow-answer
+    fault).
     Written next to nothing else: the plays call roles by their collection names only."""
     plays = yaml.safe_load(playbook.read_text())
     for play in plays:
@@ -266,7 +271,8 @@ _REFERENCE: dict = {}
 
 
 def reference(tmp_root: Path) -> dict:
-    """The fault-free migration of the demo account (``LIMIT``), once per test session: ``state``, ``posts`` (non_idempotent counts)
+    """The fault-free migration of the demo account (``LIMIT``), once per test session: ``state``, ``posts``
+    (non_idempotent counts)
     and ``writes`` (the order of the Northflank writes as ``METHOD path``)."""
     if not _REFERENCE:
         stack = Stack()

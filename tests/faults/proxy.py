@@ -14,8 +14,10 @@ Faults (``FAULTS``), chosen per request by a seeded plan or queued for a matchin
 - ``504-after``: the server acted, then a gateway timeout is answered;
 - ``slow``: the server acted, and its answer is held ``slow_seconds`` (longer than the client's timeout).
 
-The proxy also counts the writes that reached the server and can call ``on_write(n, entry)`` after each, before the client
-gets its answer: the interruption tests kill the playbook there. After ``killed()`` it forwards nothing and records every
+The proxy also counts the writes that reached the server and can call ``on_write(n, entry)`` after each, before the
+client
+gets its answer: the interruption tests kill the playbook there. After ``killed()`` it forwards nothing and records
+every
 request that still arrives (``late``): after a kill, none may.
 """
 
@@ -80,7 +82,8 @@ class FaultPlan:
 
 
 class FaultProxy:
-    """``FaultProxy(upstream_url, api="northflank"|"heroku", plan=FaultPlan(...))``; ``start()``, ``url``, ``stop()``."""
+    """``FaultProxy(upstream_url, api="northflank"|"heroku", plan=FaultPlan(...))``; ``start()``, ``url``,
+    ``stop()``."""
 
     def __init__(
         self, upstream: str, api: str = "northflank", plan: Optional[FaultPlan] = None, slow_seconds: float = 4.0

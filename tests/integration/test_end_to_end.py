@@ -214,7 +214,8 @@ def test_unsupported_app_is_reported_with_its_reason_and_not_created(migrated, n
 
 
 def test_no_config_var_value_or_token_in_output_or_report(migrated):
-    """The first migration ran at -vvv --diff: no value of any app's config vars (add-on URLs included) and no token may show."""
+    """The first migration ran at -vvv --diff: no value of any app's config vars (add-on URLs included) and no token may
+    show."""
     heroku = HerokuClient(token=migrated["heroku"].token, base_url=migrated["heroku"].url)
     values = {v for app in heroku.list("/apps") for v in heroku_config(migrated, app["name"]).values() if len(v) >= 12}
     assert len(values) >= 10  # the check has something to find
@@ -253,7 +254,8 @@ def test_a_unit_the_rules_cannot_map_fails_clearly_and_writes_nothing(migrated, 
 
 
 def run_verify(migrated, report):
-    """playbooks/verify.yml on the demo inventory; returns the report's units by name and both emulators' request logs."""
+    """playbooks/verify.yml on the demo inventory; returns the report's units by name and both emulators' request
+    logs."""
     for server in (migrated["heroku"], migrated["northflank"]):
         server.clear_log()
     env = {**migrated["heroku"].env(), **migrated["northflank"].env()}

@@ -1,9 +1,11 @@
 """The demo account migrated through fault-injecting proxies (tests/faults/proxy.py) in front of both emulators.
 
-Each seed injects, into the Northflank and Heroku traffic, 5xx answers, 429s with the APIs' rate-limit headers, connection
+Each seed injects, into the Northflank and Heroku traffic, 5xx answers, 429s with the APIs' rate-limit headers,
+connection
 resets before and after the server acted, gateway timeouts after it acted and answers slower than the client's timeout
 (3 s, set through module_defaults on a copy of playbooks/migrate.yml), at random from the seed; and, always, one fault
-after the server acted on one of the non-idempotent POSTs (the domain, the pipeline's template, a release flow), which no
+after the server acted on one of the non-idempotent POSTs (the domain, the pipeline's template, a release flow), which
+no
 client may retry blindly.
 
 What the test asserts, per seed:

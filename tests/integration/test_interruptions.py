@@ -1,17 +1,22 @@
 """The demo migration killed (SIGKILL) at a Northflank write, then run again: the re-run converges to the state of an
 uninterrupted migration, with nothing duplicated or lost.
 
-The fault proxy counts the writes that reach the Northflank emulator; at the chosen one (the Nth write, or the first write
+The fault proxy counts the writes that reach the Northflank emulator; at the chosen one (the Nth write, or the first
+write
 of a route: every non-idempotent POST is one kill point) it kills the playbook, after the server acted and before the
 client got its answer, and then listens: no request may reach it after the kill. The kill reaches every process of the
 run, Ansible's workers included (they lead sessions of their own: see tests/faults/harness.py and the last test here).
 
-What the test asserts, per kill point: the run was killed there; no request arrived after the kill and no process of the run
-survived it; a re-run succeeds; the state equals the uninterrupted migration's (tests/state_compare.py); every POST reached
+What the test asserts, per kill point: the run was killed there; no request arrived after the kill and no process of the
+run
+survived it; a re-run succeeds; the state equals the uninterrupted migration's (tests/state_compare.py); every POST
+reached
 the emulator exactly as many times as in the uninterrupted migration (once).
 
-``make test`` runs 3 kill points on the pipeline unit (after the template POST, after the domain POST, after the 6th write,
-in the middle of the loop over the services); ``make soak`` (SOAK=1) 20 on the whole demo fleet: after every POST and after
+``make test`` runs 3 kill points on the pipeline unit (after the template POST, after the domain POST, after the 6th
+write,
+in the middle of the loop over the services); ``make soak`` (SOAK=1) 20 on the whole demo fleet: after every POST and
+after
 16 of its 26 writes.
 """
 
@@ -89,7 +94,8 @@ def test_a_killed_migration_converges_on_a_rerun(point, tmp_path_factory):
 
 
 def test_killing_only_the_process_group_leaves_ansible_workers_writing(tmp_path_factory):
-    """Why the tests kill the whole process tree: a SIGKILL of the playbook's process group (what the issue did) leaves the
+    """Why the tests kill the whole process tree: a SIGKILL of the playbook's process group (what the issue did) leaves
+    the
     worker that runs the current task alive, in a session of its own (Ansible's WorkerProcess calls os.setsid()), and it
     goes on writing to Northflank. Killed at the 2nd write, inside the loop over the first unit's addons."""
     out = tmp_path_factory.mktemp("group-kill")
@@ -126,7 +132,8 @@ def test_killing_only_the_process_group_leaves_ansible_workers_writing(tmp_path_
 
 
 def test_sigterm_to_the_controller_stops_its_workers_too(tmp_path_factory):
-    """What the user guide recommends instead of SIGKILL: a SIGTERM to ansible-playbook alone (not its group) is passed on
+    """What the user guide recommends instead of SIGKILL: a SIGTERM to ansible-playbook alone (not its group) is passed
+    on
     to the workers, which end their process groups; nothing writes after it. Sent at the same write as above."""
     out = tmp_path_factory.mktemp("sigterm")
     stack = harness.Stack()

@@ -1,9 +1,11 @@
 """The shipped playbooks keep Ansible's contracts, against both emulators (the demo account):
 
 - ``--check`` never writes: ``migrate.yml --check`` sends no write request and its report says it is a plan;
-- ``--limit`` (AWX's Limit) still writes the report, for the units in the limit, and a failed unit fails the run after it;
+- ``--limit`` (AWX's Limit) still writes the report, for the units in the limit, and a failed unit fails the run after
+it;
 - ``serial`` and ``strategy: free`` still give one report with every unit;
-- an inventory that cannot read Heroku, an inventory without units, missing or refused credentials and ``--tags`` fail the
+- an inventory that cannot read Heroku, an inventory without units, missing or refused credentials and ``--tags`` fail
+the
   run, naming the cause, before any unit is read from Heroku;
 - the single_dyno, multi_dyno and pipeline roles read the scenario from discovery and refuse another before planning.
 """
@@ -38,8 +40,10 @@ def servers():
 
 @pytest.fixture
 def run(servers, tmp_path, monkeypatch):
-    """``run(playbook, *args, env=..., inventory=...)``: a shipped playbook (by name) or a playbook file, against the emulators,
-    from clean logs; returns the completed process, the report (None when none was written) and both logs. ``env`` entries
+    """``run(playbook, *args, env=..., inventory=...)``: a shipped playbook (by name) or a playbook file, against the
+    emulators,
+    from clean logs; returns the completed process, the report (None when none was written) and both logs. ``env``
+    entries
     set to None are unset."""
     heroku, northflank = servers
 
@@ -91,7 +95,8 @@ def test_limit_reports_the_units_in_the_limit_with_serial_batches(run):
 
 
 def test_a_failed_unit_fails_the_run_after_the_report_also_with_strategy_free(run):
-    """northwind-hello has no repository to build from: the rules cannot map it. northwind-shop still runs; the report holds
+    """northwind-hello has no repository to build from: the rules cannot map it. northwind-shop still runs; the report
+    holds
     both; the run fails, naming the failed unit and the setting to change."""
     extra = json.dumps(
         {
@@ -162,7 +167,8 @@ def test_no_northflank_token_fails_before_any_heroku_discovery(run):
     assert ran.result.returncode != 0
     assert "NORTHFLANK_API_TOKEN" in ran.result.stdout, output(ran.result)
     assert ran.report is None and ran.nf_log["total"] == 0
-    # Only what the inventory plugin read: the units and their formations, never an app's config vars, add-ons or builds.
+    # Only what the inventory plugin read: the units and their formations, never an app's config vars, add-ons or
+    # builds.
     routes = set(ran.heroku_log["counts"])
     assert routes and routes <= {
         "GET /apps",

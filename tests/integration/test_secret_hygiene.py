@@ -6,15 +6,18 @@ default, minimal, oneline, junit and tree. The ``json`` run therefore uses the `
 ``result_format=json`` (every result as JSON), ``display_args_to_stdout``, plus ``tree`` (each host's results as JSON
 files) and ``junit`` (XML).
 
-Each run has its own working directory, HOME, TMPDIR, Ansible local and remote temp directories, cache directory, log file
-(``ANSIBLE_LOG_PATH``), inventory cache and fact cache (jsonfile, enabled). Scanned: stdout, stderr, every file under that
+Each run has its own working directory, HOME, TMPDIR, Ansible local and remote temp directories, cache directory, log
+file
+(``ANSIBLE_LOG_PATH``), inventory cache and fact cache (jsonfile, enabled). Scanned: stdout, stderr, every file under
+that
 working directory (reports, plans, log, caches, temp files, tree and junit output), and every file of the checkout
 changed during the run. Searched for: every config var value of the demo account (the fixture's, and the add-on URLs
 the Heroku emulator derives) and both API tokens. Values shorter than 12 characters are skipped: they are words and
 numbers (``production``, ``enabled``, ``2``) that legitimately show as names, stages and counts.
 
 Under ``ANSIBLE_DEBUG=1``, ansible-core itself prints every module's arguments (``done with _execute_module``) and every
-module's raw output (``_low_level_execute_command() done``), no_log or not: the discovery modules' output holds the config
+module's raw output (``_low_level_execute_command() done``), no_log or not: the discovery modules' output holds the
+config
 vars, the resource modules' arguments hold them too. Those two messages are taken out of the debug run's stdout before
 the scan (docs/user-guide.md, Secrets, warns about ANSIBLE_DEBUG); everything else must hold no value.
 """
@@ -38,7 +41,8 @@ from tests.helpers import ROOT
 MIN_LENGTH = 12
 DEBUG_LINE = re.compile(r"^\s*\d+ \d+\.\d+: ", re.M)  # ansible.utils.display.Display.debug
 # The two debug messages of ansible-core (plugins/action/__init__.py) that print, whatever no_log says, every module's
-# arguments and every module's raw output: ANSIBLE_DEBUG=1 shows secrets by Ansible's design (docs/user-guide.md, Secrets).
+# arguments and every module's raw output: ANSIBLE_DEBUG=1 shows secrets by Ansible's design (docs/user-guide.md,
+# Secrets).
 ANSIBLE_DEBUG_DUMPS = re.compile(
     r"done with _execute_module \(.*?\)$|_low_level_execute_command\(\) done: rc=-?\d+, stdout=.*?, stderr=",
     re.M | re.S,

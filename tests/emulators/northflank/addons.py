@@ -250,7 +250,8 @@ class Addons:
 
     def get_addon_credentials(self, req: Request) -> Response:
         values = self.addon_values(req.params["projectId"], self.addon(req)["id"])
-        # get-addon-credentials' example: {"secrets": {"username", "password"}, "envs": {…}}, the secrets' names in lower case
+        # get-addon-credentials' example: {"secrets": {"username", "password"}, "envs": {…}}, the secrets' names in
+        # lower case
         return self.ok(
             {
                 "secrets": {
@@ -262,9 +263,11 @@ class Addons:
 
     # -- backups, imports, restores -------------------------------------------------------------------------
     def new_backup(self, req: Request, name: Optional[str], source: str, connection: Optional[str] = None) -> dict:
-        """Backups wait in ``scheduled`` while their addon is not running (docs/emulators.md, "Asynchronous status"). With ``--pg-target-url``, a
+        """Backups wait in ``scheduled`` while their addon is not running (docs/emulators.md, "Asynchronous status").
+        With ``--pg-target-url``, a
         postgresql import from a ``connection`` string is dumped for real, now: it completes with the dump's size, or
-        fails, keeping the tool's message (password scrubbed) as ``error`` in the state, since the API has no field for it."""
+        fails, keeping the tool's message (password scrubbed) as ``error`` in the state, since the API has no field for
+        it."""
         pid, addon = req.params["projectId"], self.addon(req)
         bid = self.next_id("backup")
         steps, data = BACKUP_STEPS, {}

@@ -151,12 +151,14 @@ def check_addon_bounds(where: str, kind: "AddonType", billing: Any) -> None:
         return
     if isinstance(billing.get("storage"), int) and billing["storage"] < kind.min_storage:
         raise AssertionError(
-            f"{where}: billing.storage={billing['storage']} is below the {kind.min_storage} MB a {kind.name} addon needs"
+            f"{where}: billing.storage={billing['storage']} is below the {kind.min_storage} MB "
+            f"a {kind.name} addon needs"
         )
     lo, hi = kind.replicas
     if isinstance(billing.get("replicas"), int) and not lo <= billing["replicas"] <= hi:
         raise AssertionError(
-            f"{where}: billing.replicas={billing['replicas']} is outside {lo}-{hi}, the {kind.name} limits of GET /v1/addon-types"
+            f"{where}: billing.replicas={billing['replicas']} is outside {lo}-{hi}, "
+            f"the {kind.name} limits of GET /v1/addon-types"
         )
 
 

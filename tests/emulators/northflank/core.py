@@ -35,7 +35,8 @@ ADDON_CHANGE_STEPS = ("scaling", "running")
 BACKUP_STEPS = ("in-progress", "completed")
 JOB_RUN_STEPS = ("RUNNING", "SUCCESS")  # or RUNNING -> FAILED (POST /_admin/next-outcome)
 
-# Dict[str, Any] maps that PATCH replaces as a whole (anything else nested is merged), and variants that exclude each other.
+# Dict[str, Any] maps that PATCH replaces as a whole (anything else nested is merged), and variants that exclude each
+# other.
 OPAQUE_MAPS = frozenset(
     (
         "runtimeEnvironment",
@@ -89,7 +90,8 @@ def merge(base: dict, patch: dict) -> dict:
 
 
 def stage_name(stage: str) -> str:
-    """Stages are lower-case in paths and capitalised in bodies (https://northflank.com/docs/v1/api/pipelines/get-release-flow); accept either."""
+    """Stages are lower-case in paths and capitalised in bodies
+    (https://northflank.com/docs/v1/api/pipelines/get-release-flow); accept either."""
     for s in STAGES:
         if s.lower() == stage.lower():
             return s

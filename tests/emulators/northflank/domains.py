@@ -139,7 +139,8 @@ class Domains:
         return self.ok({})
 
     def assign_subdomain(self, req: Request) -> Response:
-        """Linking a subdomain and listing it in a port's ``domains`` are one state (docs/emulators.md, "Subdomain links"): the link shows on
+        """Linking a subdomain and listing it in a port's ``domains`` are one state (docs/emulators.md, "Subdomain
+        links"): the link shows on
         the service GET, and a host routes to one port at a time."""
         record, body = self.subdomain(req), req.data
         if not record["verified"]:

@@ -39,7 +39,8 @@ CLIENT_TOOLS = ("pg_dump", "pg_restore", "psql")
 
 
 def find_bin(tools: tuple = CLIENT_TOOLS, given: Optional[str] = None) -> Optional[str]:
-    """A directory holding all of PostgreSQL's ``tools``: ``given``, else the directory on PATH of the first one, else the
+    """A directory holding all of PostgreSQL's ``tools``: ``given``, else the directory on PATH of the first one, else
+    the
     newest ``/usr/lib/postgresql/<major>/bin`` (Debian keeps the server's programs off PATH)."""
     if given:
         return given
@@ -69,7 +70,8 @@ def secrets_of(conn: str) -> list:
 
 
 def scrub(text: str, *conns: str) -> str:
-    """``text`` with the password of each connection string (in any form) masked, and so is any password it spells out."""
+    """``text`` with the password of each connection string (in any form) masked, and so is any password it spells
+    out."""
     for conn in conns:
         for secret in secrets_of(conn):
             text = text.replace(secret, MASK)
@@ -104,7 +106,8 @@ class PostgresData:
         self.bin_dir = find_bin(CLIENT_TOOLS, bin_dir)
         if not self.bin_dir:
             raise SystemExit(
-                "northflank emulator: --pg-target-url needs pg_dump, pg_restore and psql; give their directory with --pg-bin"
+                "northflank emulator: --pg-target-url needs pg_dump, pg_restore and psql; "
+                "give their directory with --pg-bin"
             )
         self.target_url, self.data_dir = target_url, data_dir
         os.makedirs(data_dir, exist_ok=True)

@@ -58,7 +58,8 @@ class Pipelines:
         return self.pipeline_view(record)
 
     def check_pipeline_members(self, pid: str, pl_id: str, stages: dict) -> None:
-        """Members exist in the project, do not build from Git themselves, and sit in one stage of one pipeline (docs/assumptions.md)."""
+        """Members exist in the project, do not build from Git themselves, and sit in one stage of one pipeline
+        (docs/assumptions.md)."""
         stores = {"service": self.services, "job": self.jobs, "addon": self.addons}
         seen = {
             (m["type"], m["id"]): f"{other['id']} ({stage})"
@@ -73,7 +74,8 @@ class Pipelines:
                 if record.get("serviceType") in ("combined", "build") or "vcs" in record["spec"].get("deployment", {}):
                     raise HttpError(
                         400,
-                        f"{obj['id']!r} cannot join a pipeline: only resources deployed from a build service or an image can",
+                        f"{obj['id']!r} cannot join a pipeline: "
+                        "only resources deployed from a build service or an image can",
                     )
                 where = seen.setdefault((obj["type"], obj["id"]), f"{pl_id} ({stage})")
                 if where != f"{pl_id} ({stage})":
@@ -120,7 +122,7 @@ class Pipelines:
         return record, stage, flow, f"{req.params['projectId']}/{record['id']}/{stage}"
 
     def set_release_flow(self, req: Request) -> Response:
-        """"Updates a release flow": sets or replaces the stage's flow. The response is undocumented: ``{}``."""
+        """ "Updates a release flow": sets or replaces the stage's flow. The response is undocumented: ``{}``."""
         record, stage = self.pipeline(req), stage_name(req.params["stage"])
         self.check_flow_references(req.params["projectId"], req.data["spec"], "spec")
         previous = record["flows"].get(stage)
@@ -132,7 +134,8 @@ class Pipelines:
     def check_flow_references(self, pid: str, node: Any, path: str) -> None:
         """The services, jobs and addons a release-flow tree names exist in the project, with the kind the node needs
         (a build origin is a build or combined service). ``${…}`` references are left for the run. The tree's structure
-        passed ``nf_contract.check_release_flow`` already; a miss is a 400 naming the node, recorded as a contract error."""
+        passed ``nf_contract.check_release_flow`` already; a miss is a 400 naming the node, recorded as a contract
+        error."""
         if not isinstance(node, dict):
             return
         kind, spec = node.get("kind"), node.get("spec") or {}

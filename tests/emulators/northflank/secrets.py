@@ -82,8 +82,10 @@ class SecretGroups:
         }
 
     def secret_view(self, pid: str, record: dict, show: str = "this") -> dict:
-        """GetSecretResponse. ``show`` as https://northflank.com/docs/v1/api/secrets/get-secret documents it: ``this``, the
-        group's own secrets; ``inherited``, only the values of linked addon keys, under their aliases (or NF_<ADDON>_<KEY>);
+        """GetSecretResponse. ``show`` as https://northflank.com/docs/v1/api/secrets/get-secret documents it: ``this``,
+        the
+        group's own secrets; ``inherited``, only the values of linked addon keys, under their aliases (or
+        NF_<ADDON>_<KEY>);
         ``all`` (the default of the API), both."""
         spec = record["spec"]
         own = show in ("this", "all")

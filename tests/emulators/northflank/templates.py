@@ -150,7 +150,8 @@ class Templates:
 
     def execute_template(self, template: dict, arguments: dict) -> dict:
         """Run the node tree now; the run reports ``running`` and concludes on the next read. Each node gains a
-        ``response`` (https://northflank.com/docs/v1/api/templates/get-template-run); the first failing node fails its workflow and the run."""
+        ``response`` (https://northflank.com/docs/v1/api/templates/get-template-run); the first failing node fails its
+        workflow and the run."""
         spec = template["spec"]
         args = {**spec.get("arguments", {}), **spec.get("argumentOverrides", {}), **arguments}
         tree, refs = copy.deepcopy(spec["spec"]), {}
@@ -209,7 +210,8 @@ class Templates:
         return handler(req).body["data"]
 
     def resolve(self, value: Any, args: dict, refs: dict, deferred: bool = False, pipeline: bool = False) -> Any:
-        """Replace ``${args.X}`` and ``${refs.<ref>.<path>}``. Inside a Pipeline node's release-flow and preview templates
+        """Replace ``${args.X}`` and ``${refs.<ref>.<path>}``. Inside a Pipeline node's release-flow and preview
+        templates
         only ``${template.…}`` resolves now; the rest is kept for when the flow runs
         (https://northflank.com/docs/v1/application/infrastructure-as-code/make-a-template-dynamic)."""
         if isinstance(value, dict):
