@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -29,7 +30,10 @@ COLLECTION = "herokumigrate.northflank"
 
 
 def run(*cmd, cwd=ROOT):
-    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, check=False)
+    # As in an image: no collection path of the developer's (`make test` exports one that holds this checkout, where
+    # ansible-galaxy would find the collection installed already and install nothing).
+    env = {k: v for k, v in os.environ.items() if k not in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS")}
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, check=False, env=env)
     assert result.returncode == 0, "%s failed (%d):\n%s\n%s" % (
         " ".join(map(str, cmd)),
         result.returncode,
