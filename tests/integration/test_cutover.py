@@ -27,12 +27,9 @@ import yaml
 from tests.helpers import ROOT, EmulatorProcess, run_playbook
 from tests.integration.postgres import postgres_server  # noqa: F401 - the fixture  # pylint: disable=unused-import
 
-APP, PROJECT, ADDON, HEROKU_ADDON = (
-    "northwind-shop",
-    "northwind-shop",
-    "northwind-shop-postgresql",
-    "postgresql-shop-12345",
-)
+# A Northflank addon is named after its Heroku add-on (docs/mapping.md).
+APP = PROJECT = "northwind-shop"
+ADDON = HEROKU_ADDON = "postgresql-shop-12345"
 IMPORT = "heroku-import-" + HEROKU_ADDON
 MARKER = "NEVER-PRINT"
 SOURCE_USER, SOURCE_DB = "u7shop", "d7shop"
@@ -118,14 +115,13 @@ def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture import
         nf.post(
             f"{northflank.url}/v1/projects/{PROJECT}/services/northwind-shop-builder/build", json={}, timeout=10
         )  # a push
+        addons = nf.get(f"{northflank.url}/v1/projects/{PROJECT}/addons", timeout=10).json()["data"]["addons"]
         for _ in range(6):  # each read moves a build, a rollout or an addon one step (docs/emulators.md)
-            for kind, name in (
+            for kind, name in [
                 ("services", "northwind-shop-builder"),
                 ("services", "northwind-shop-web"),
                 ("services", "northwind-shop-worker"),
-                ("addons", ADDON),
-                ("addons", "northwind-shop-redis"),
-            ):
+            ] + [("addons", addon["id"]) for addon in addons]:
                 nf.get(f"{northflank.url}/v1/projects/{PROJECT}/{kind}/{name}", timeout=10)
                 if kind == "services":
                     nf.get(f"{northflank.url}/v1/projects/{PROJECT}/services/{name}/build", timeout=10)
