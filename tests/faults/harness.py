@@ -180,6 +180,9 @@ def isolated_env(home: Path) -> dict:
         "ANSIBLE_REMOTE_TEMP": str(dirs["ansible-remote"]),
         "XDG_CACHE_HOME": str(dirs["cache"]),
         "ANSIBLE_HOME": str(dirs["home"] / ".ansible"),
+        # The async jobs' results (the role polls its long waits): named outright, since the module side and
+        # async_status would otherwise expand "~" differently once HOME is not the user's own.
+        "ANSIBLE_ASYNC_DIR": str(dirs["home"] / ".ansible_async"),
     }
 
 
