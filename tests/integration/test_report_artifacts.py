@@ -132,18 +132,3 @@ def test_a_browser_renders_every_unit_in_order(job, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, len(png)  # a blank page of this size is a few kB
     if (ROOT / "build").is_dir():  # to look at
         shutil.copy(shot, ROOT / "build" / "report-screenshot.png")
-
-
-def test_the_long_waits_run_as_polled_async_tasks(job):
-    """Addons starting, template runs: async tasks, so that a run prints ASYNC POLL lines while they wait."""
-    for task in (
-        "Addons (empty; the data moves later)",
-        "Pipeline (created through a template run), when the plan has one",
-        "Release flows, one per stage",
-    ):
-        items = [
-            e["event_data"]["res"]
-            for e in job["events"]
-            if e["event"] == "runner_item_on_ok" and e["event_data"].get("task") == task
-        ]
-        assert items and all(r.get("ansible_job_id") and r.get("finished") == 1 for r in items), task
