@@ -156,7 +156,7 @@ def cutover(heroku, northflank, env, problems):
     nf.headers["Authorization"] = f"Bearer {northflank.token}"
     base = f"{northflank.url}/v1/projects/{SHOP}/services"
     nf.post(f"{base}/{SHOP}-builder/build", json={}, timeout=10)
-    for _ in range(6):  # the emulator moves builds and rollouts one step per read
+    for _round in range(6):  # the emulator moves builds and rollouts one step per read
         for name in ("builder", "web", "worker"):
             nf.get(f"{base}/{SHOP}-{name}", timeout=10)
             nf.get(f"{base}/{SHOP}-{name}/build", timeout=10)

@@ -313,7 +313,7 @@ SHAPE_CASES = [
 @pytest.fixture(scope="module")
 def shape_run(servers, tmp_path_factory):
     where = tmp_path_factory.mktemp("shapes")
-    hosts = {"shape-%d" % i: variables for i, (_, variables, _) in enumerate(SHAPE_CASES)}
+    hosts = {"shape-%d" % i: variables for i, (_unit, variables, _words) in enumerate(SHAPE_CASES)}
     return playbook(servers, "plan", static_inventory(where / "hosts.yml", hosts), report=where / "report")
 
 
@@ -331,7 +331,7 @@ def test_a_variable_of_the_wrong_shape_fails_the_run_before_any_unit(shape_run, 
 def test_an_unwritable_report_directory_fails_the_run_before_any_unit(servers, tmp_path):
     (tmp_path / "a-file").write_text("")
     inventory = static_inventory(tmp_path / "hosts.yml", {"bi-hello": {}})
-    result, _, heroku_log, nf_log = playbook(servers, "migrate", inventory, report=tmp_path / "a-file" / "report")
+    result, _report, heroku_log, nf_log = playbook(servers, "migrate", inventory, report=tmp_path / "a-file" / "report")
     assert result.returncode != 0
     text = " ".join(result.stdout.split())
     assert (
@@ -384,7 +384,7 @@ PLAN_CASES = [
 
 @pytest.fixture(scope="module")
 def plan_run(servers, tmp_path_factory):
-    heroku, _ = servers
+    heroku, _northflank = servers
     where = tmp_path_factory.mktemp("plan")
     # An under-privileged key: it may read bi-denied but not its config vars.
     heroku.faults(
@@ -408,7 +408,7 @@ def plan_run(servers, tmp_path_factory):
     "unit, status, words", [(c[0], c[2], c[3]) for c in PLAN_CASES], ids=[c[0] for c in PLAN_CASES]
 )
 def test_a_unit_heroku_or_the_rules_refuse_is_recorded_with_the_fix(plan_run, unit, status, words):
-    result, report, _, nf_log = plan_run
+    result, report, _heroku_log, nf_log = plan_run
     assert nf_log["writes"] == 0
     assert_clean(output(result))
     record = {u["unit"]: u for u in report["units"]}[unit]
@@ -505,7 +505,7 @@ def northflank_api(northflank, method, path, body=None):
 
 @pytest.mark.parametrize("unit, words", [(c[0], c[3]) for c in MIGRATE_CASES], ids=[c[0] for c in MIGRATE_CASES])
 def test_a_unit_northflank_refuses_fails_naming_the_fix_and_a_rerun_converges(migrate_runs, unit, words):
-    (result, report, _, _), (again, again_report, _, _) = migrate_runs
+    (result, report, _hl1, _nl1), (again, again_report, _hl2, _nl2) = migrate_runs
     assert_clean(output(result))
     assert_clean(output(again))
     record = {u["unit"]: u for u in report["units"]}[unit]
@@ -524,7 +524,7 @@ def test_a_unit_northflank_refuses_fails_naming_the_fix_and_a_rerun_converges(mi
 def test_an_addon_storage_decrease_fails_the_unit_and_leaves_the_addon(migrate_runs):
     """bi-storage is migrated with the default 10 GB by the first run; in the re-run its user lowers the storage:
     Northflank cannot shrink it, so the unit fails naming the variable, and the addon is left as it was."""
-    (_, report, _, _), (again, again_report, _, nf_log) = migrate_runs
+    (_result, report, _hl1, _nl1), (again, again_report, _hl2, nf_log) = migrate_runs
     assert {u["unit"]: u["status"] for u in report["units"]}["bi-storage"] == "migrated"
     record = {u["unit"]: u for u in again_report["units"]}["bi-storage"]
     assert record["status"] == "failed", record

@@ -65,7 +65,7 @@ def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture import
     server.psql(ext + SEED.format(email="heroku_ext.citext" if citext else "text"), url=source)
     if citext:
         server.psql(f'ALTER DATABASE {SOURCE_DB} SET search_path = "$user", public, heroku_ext')
-    app = next(a for a in DEMO["apps"] if a["name"] == APP)
+    app = [a for a in DEMO["apps"] if a["name"] == APP][0]
     app = dict(
         app,
         addons=[
@@ -116,7 +116,7 @@ def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture import
             f"{northflank.url}/v1/projects/{PROJECT}/services/northwind-shop-builder/build", json={}, timeout=10
         )  # a push
         addons = nf.get(f"{northflank.url}/v1/projects/{PROJECT}/addons", timeout=10).json()["data"]["addons"]
-        for _ in range(6):  # each read moves a build, a rollout or an addon one step (docs/emulators.md)
+        for _round in range(6):  # each read moves a build, a rollout or an addon one step (docs/emulators.md)
             for kind, name in [
                 ("services", "northwind-shop-builder"),
                 ("services", "northwind-shop-web"),
@@ -215,13 +215,13 @@ def preimport(world):
         nf.post(f"{base}/import", json={"name": IMPORT, "connectionString": world["source"]}, timeout=60).status_code
         == 200
     )
-    for _ in range(10):
+    for _attempt in range(10):
         backup = next(b for b in nf.get(f"{base}/backups", timeout=10).json()["data"]["backups"] if b["name"] == IMPORT)
         if backup["status"] == "completed":
             break
     assert backup["status"] == "completed", backup
     assert nf.post(f"{base}/backups/{backup['id']}/restore", timeout=60).status_code == 200
-    for _ in range(4):
+    for _attempt in range(4):
         nf.get(f"{base}/restores", timeout=10)
 
 
