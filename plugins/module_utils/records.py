@@ -584,7 +584,7 @@ def cutover_record(
         steps.append(dict(step=name, status=status, detail=detail))
 
     if mode == "rollback":
-        return _rollback_record(record, state, results, settings, failure, check_mode)
+        return _rollback_record(record, state, results, failure, check_mode)
 
     blockers = results.get("blockers")
     if blockers:
@@ -788,8 +788,8 @@ def _switch_steps(add, results, state, would):
     return 0
 
 
-def _rollback_record(record, state, results, settings, failure, check_mode):
-    steps = []
+def _rollback_record(record, state, results, failure, check_mode):
+    steps = _rollback_switch_steps(results, state, check_mode)  # in the order rollback.yml does them: switch first
     restores = _loop_ok(results.get("restore"))
     if not (state.get("heroku") or {}):
         steps.append(
@@ -825,7 +825,6 @@ def _rollback_record(record, state, results, settings, failure, check_mode):
                 "the recorded maintenance mode and formation",
             )
         )
-    steps.extend(_rollback_switch_steps(results, state, check_mode))
     record["changed"] += sum(
         1
         for k in ("switch_groups", "switch_services", "switch_jobs", "switch_deleted", "switch_restarts")
