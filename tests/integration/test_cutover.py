@@ -202,6 +202,9 @@ def test_2_check_mode_is_a_plan_that_writes_nothing(world):
     assert heroku_log["writes"] == 0 and nf_log["writes"] == 0
     assert steps(unit, "freeze")[0]["status"] == "would freeze"
     assert [s["status"] for s in steps(unit, "data") if HEROKU_ADDON in s["detail"]] == ["would import"]
+    assert [s["status"] for s in steps(unit, "switch")] == ["would switch"]
+    assert [s["status"] for s in steps(unit, "restart")] == ["would restart"]
+    assert [s["status"] for s in steps(unit, "release")] == ["would run"]
     assert not (world["work"] / "report" / "state" / f"{APP}.json").exists()
 
 
