@@ -169,18 +169,28 @@ def cutover(heroku, northflank, env, problems):
         "-e",
         f"herokumigrate_cutover_state_file={OUT}/state/{SHOP}.json",
     )
-    print("\n== cut over northwind-shop: freeze Heroku, import and verify the data (the switch stays manual)")
+    print(
+        "\n== cut over northwind-shop: freeze Heroku, import and verify the data, switch the app to the addons, "
+        "restart it, run the release phase once"
+    )
     playbook("cutover", env, cut, *limit)
-    print(steps_of(cut))
-    print("\n== the switch done by hand: the release phase runs once")
-    playbook("cutover", env, cut, *limit, "-e", "herokumigrate_cutover_switched_by_hand=true")
     print(steps_of(cut))
     status = next(u for u in json.loads((cut / "report.json").read_text())["units"] if u["unit"] == SHOP)["status"]
     if status != "cut over":
         problems.append(f"northwind-shop was not cut over: {status}")
-    print("\n== roll back: Heroku as it was found")
+    print("\n== cut over again: nothing may change")
+    northflank.clear_log()
+    playbook("cutover", env, OUT / "cutover-rerun", *limit)
+    if northflank.requests()["writes"]:
+        problems.append("the second cut-over sent write requests to Northflank")
+    print("\n== roll back: the Heroku connection strings back, the services restarted, Heroku as it was found")
     playbook("rollback", env, OUT / "rollback", *limit)
     print(steps_of(OUT / "rollback"))
+    status = next(
+        u for u in json.loads((OUT / "rollback" / "report.json").read_text())["units"] if u["unit"] == SHOP
+    )["status"]
+    if status != "rolled back":
+        problems.append(f"northwind-shop was not rolled back: {status}")
 
 
 def main() -> int:

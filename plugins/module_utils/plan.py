@@ -18,12 +18,14 @@ from ansible_collections.herokumigrate.northflank.plugins.module_utils.rules imp
     domain_parts,
     dropped_variables,
     git_mirror_for,
+    is_switched,
     northflank_name,
     plan_for,
     project_rename,
     region_for,
     repository_for,
     runtime_variables,
+    switch_links,
     unique_names,
 )
 
@@ -48,6 +50,12 @@ class UnitPlan(object):
         self.skipped = []
         self.warnings = []
         self.heroku = []  # per Heroku app: what it has (names, sizes, plans, commands) and what each became
+        self.switch = []  # per Heroku app: what the cut-over's switch does (names and secret references only)
+
+    @property
+    def switched(self):
+        """The unit's cut-over state file says its switch is made (rules.is_switched): the resources keep it."""
+        return is_switched(self.settings.get("cutover_state"))
 
     # -- small helpers --------------------------------------------------------------------
     def name(self, base, kind, key=None):
@@ -344,8 +352,57 @@ class UnitPlan(object):
         )
         web_service = next((d["name"] for d in deployments if d["process_type"] == WEB), None)
         return dict(
-            app=app, build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service
+            app=app, build=build, deployments=deployments, jobs=jobs, group=group, source=source, web=web_service,
+            info=info, env_ref=env_ref,
         )
+
+    def group_switch(self, parts, addons):
+        """The switch of an app whose runtime variables are in its secret group (multi-dyno, pipeline): one write of
+        the group drops the copied connection strings and links the addons under the same names; its deployment
+        services restart. Once the unit is switched the group keeps it (rules.is_switched)."""
+        links, removed = switch_links(parts["info"], addons)
+        group, full = parts["group"], self.secrets[parts["env_ref"]]
+        switched_ref = self.secret("%s-switched" % parts["env_ref"], dict(
+            (k, v) for k, v in full.items() if k not in removed))
+        restore_ref = self.secret("%s-restore" % parts["env_ref"], dict((k, full[k]) for k in removed if k in full))
+        self.switch.append(dict(
+            app=parts["app"], project=group["project"], holder="group", group=group["name"],
+            secret_type=group["secret_type"], priority=group["priority"], restricted_to=group["restricted_to"],
+            links=links, remove=removed, restart=[d["name"] for d in parts["deployments"]], jobs=[],
+            restore_ref=restore_ref, variables_ref=parts["env_ref"]))
+        if self.switched and links:
+            group.update(variables_ref=switched_ref, addon_links=links)
+
+    def service_switch(self, info, project, service, jobs, addons):
+        """The switch of a single-dyno app, whose runtime variables are on its combined service (and its jobs): a
+        secret group restricted to them holds the addon links (a service's variables cannot link an addon), and the
+        service and its jobs drop the copied connection strings. Returns the group once the unit is switched."""
+        app = info["app"]["name"]
+        links, removed = switch_links(info, addons)
+        env_ref = service["runtime_variables_ref"]
+        full = self.secrets[env_ref]
+        switched_ref = self.secret("%s-switched" % env_ref, dict((k, v) for k, v in full.items() if k not in removed))
+        owned = [j for j in jobs if j.get("runtime_variables_ref") == env_ref]
+        group = dict(
+            project=project,
+            name="%s-addons" % service["name"],  # a service name is a valid group name, and short enough
+            secret_type="runtime",
+            priority=10,
+            restricted_to=[dict(id=service["name"], type="service")] + [dict(id=j["name"], type="job") for j in owned],
+            variables_ref=self.secret("%s-addons" % app, {}),
+            addon_links=links,
+        )
+        self.switch.append(dict(
+            app=app, project=project, holder="service", group=group["name"], secret_type="runtime", priority=10,
+            restricted_to=group["restricted_to"], links=links, remove=removed, service=service["name"],
+            restart=[service["name"]], jobs=[dict(j) for j in owned], switched_ref=switched_ref,
+            variables_ref=env_ref))
+        if not (self.switched and links):
+            return []
+        service["runtime_variables_ref"] = switched_ref
+        for job in owned:
+            job["runtime_variables_ref"] = switched_ref
+        return [group]
 
     def single_dyno(self, info):
         app = info["app"]["name"]
@@ -377,10 +434,11 @@ class UnitPlan(object):
         self.report_app(info)
         addons, domains = self.addons(project, info), self.domains(project, info, name if web else None)
         self.summarize(info, [service], addons, jobs, domains)
+        groups = self.service_switch(info, project, service, jobs, addons)
         return dict(
             project=self.project(project, info),
             addons=addons,
-            secret_groups=[],
+            secret_groups=groups,
             services=[service],
             jobs=jobs,
             domains=domains,
@@ -395,6 +453,7 @@ class UnitPlan(object):
         self.report_app(info)
         addons, domains = self.addons(project, info), self.domains(project, info, parts["web"])
         self.summarize(info, parts["deployments"], addons, parts["jobs"], domains)
+        self.group_switch(parts, addons)
         return dict(
             project=self.project(project, info),
             addons=addons,
@@ -453,6 +512,9 @@ class UnitPlan(object):
             )
             for stage, parts in by_stage.items()
         )
+        for parts_list in by_stage.values():
+            for parts in parts_list:
+                self.group_switch(parts, result["addons"])
         result["pipeline"] = dict(project=project, name=self.name(name, "pipeline", key="pipeline"), stages=stages)
         result["release_flows"] = self.release_flows(project, result["pipeline"]["name"], by_stage)
         return result
@@ -587,6 +649,8 @@ class UnitPlan(object):
             warnings=self.warnings,
             git_mirrors=self.git_mirrors,
             heroku=self.heroku,
+            switch=self.switch,
+            switched=self.switched,
         )
         return resources
 

@@ -337,12 +337,6 @@ def report_summary(record):
 
 # -- the cut-over and the rollback (playbooks/cutover.yml, rollback.yml) -------------------------------
 CUTOVER_OK = ("verified", "attention")
-SWITCH_TODO = (
-    "switch: not automated in this version: do it by hand: link each Northflank addon to the app's secret group under "
-    "the names the app reads (for example DATABASE_URL), remove the copied Heroku connection strings from the runtime "
-    "variables and restart the services; then run cutover.yml again with herokumigrate_cutover_switched_by_hand: true "
-    "to run the release phase"
-)
 TTL_ADVICE = (
     "a day before the switch, lower the TTL of the DNS records to change to 60-300 s; publish the records below at the "
     "switch, then run migrate.yml with herokumigrate_verify_domains: true"
@@ -463,7 +457,12 @@ def cutover_state(state, unit, found=None, now=None):
     finds the app frozen); ``found`` is the registered loop of heroku_app_state reads. No secret: names, booleans,
     numbers."""
     state = dict(state or {})
+    if state.get("rolled_back_at"):
+        state = new_attempt(state)
     state.setdefault("unit", unit)
+    state.setdefault("attempt", 1)
+    if not state.get("attempt_id"):
+        state["attempt_id"] = attempt_id(state["attempt"], now)
     heroku = dict(state.get("heroku") or {})
     for item in _items(found):
         app = item.get("item")
@@ -471,6 +470,92 @@ def cutover_state(state, unit, found=None, now=None):
             heroku[app] = dict(before=item["before"], recorded_at=now)
     state["heroku"] = heroku
     return state
+
+
+def attempt_id(attempt, now):
+    """The ID of a cut-over attempt (``cutover-<attempt>-<UTC time>``): the key of its release-phase run
+    (northflank_job_run), so that the release phase runs once per attempt, and again in the next attempt."""
+    stamp = "".join(c for c in (now or "")[:19] if c.isdigit()) or "0"
+    return "cutover-%d-%s" % (int(attempt or 1), stamp)
+
+
+def new_attempt(state):
+    """The state of the next cut-over attempt of a unit rolled back: what the last attempt did is kept in ``history``
+    (names and times); the Heroku state is read again before the next freeze, the data imported again under names of
+    the new attempt (cutover_import_name), the switch made again and the release phase run again (a new key)."""
+    last = dict((k, state.get(k)) for k in ("attempt", "attempt_id", "rolled_back_at") if state.get(k) is not None)
+    last["released"] = sorted(state.get("release") or {})
+    last["switched"] = bool((state.get("switch") or {}).get("switched_at"))
+    return dict(unit=state.get("unit"), attempt=int(state.get("attempt") or 1) + 1,
+                history=list(state.get("history") or []) + [last])
+
+
+def cutover_import_name(heroku_addon, state):
+    """The name the import of a Heroku add-on's data is started under (northflank_addon_import source_name): the
+    add-on's name in the first attempt, with ``-<attempt>`` after it in the next ones (an import is made once per
+    name)."""
+    attempt = int((state or {}).get("attempt") or 1)
+    return heroku_addon if attempt <= 1 else "%s-%d" % (heroku_addon, attempt)
+
+
+def _switch_groups(switch):
+    """The state file's account of a switch (names only): per group, the addons linked and the variable names each
+    key is linked under, the variables removed (from the group, or from a single-dyno app's service and jobs)."""
+    return [
+        dict(
+            app=e.get("app"),
+            group=e["group"],
+            holder=e["holder"],
+            service=e.get("service"),
+            jobs=[j["name"] for j in e.get("jobs") or []],
+            links=[
+                dict(addon=link["addon"], key=k["name"], aliases=list(k.get("aliases") or []))
+                for link in e.get("links") or []
+                for k in link["keys"]
+            ],
+            removed=list(e.get("remove") or []),
+        )
+        for e in switch or []
+        if e.get("links")
+    ]
+
+
+def cutover_switch_state(state, switch, step, now=None):
+    """The state file's content after a step of the switch: ``written`` (the groups, services and jobs were written:
+    from now on migrate.yml keeps the switch) or ``restarted`` (the services restarted healthy: the switch is done, a
+    re-run skips it). ``switch`` is the plan's switch (its entries with links are recorded). Names only."""
+    state = dict(state or {})
+    record = dict(state.get("switch") or {})
+    if step == "written" and not record.get("written_at"):
+        record.update(attempt=state.get("attempt", 1), written_at=now, groups=_switch_groups(switch))
+    if step == "restarted" and not record.get("switched_at"):
+        record.update(switched_at=now, restarted=sorted(s for e in switch or [] if e.get("links")
+                                                         for s in e.get("restart") or []))
+    state["switch"] = record
+    return state
+
+
+def rollback_state(state, step, now=None):
+    """The state file's content after a rollback step: ``switch`` (the switch undone: the Heroku connection strings are
+    back, the links gone; migrate.yml no longer keeps the switch) or ``done`` (the rollback ended: the next cut-over is
+    a new attempt). A second rollback leaves it as it is."""
+    state = dict(state or {})
+    if step == "switch" and (state.get("switch") or {}).get("written_at"):
+        if not state["switch"].get("undone_at"):
+            state["switch"] = dict(state["switch"], undone_at=now)
+    if step == "done" and state and not state.get("rolled_back_at"):
+        state["rolled_back_at"] = now
+    return state
+
+
+def rollback_switch_items(state, switch):
+    """The plan's switch entries (``switch``: names and secret references) of the groups the state file says the
+    switch wrote and no rollback has undone: what the rollback puts back."""
+    record = (state or {}).get("switch") or {}
+    if not record.get("written_at") or record.get("undone_at"):
+        return []
+    done = set(g["group"] for g in record.get("groups") or [])
+    return [e for e in switch or [] if e.get("group") in done]
 
 
 def _loop_ok(result):
@@ -499,7 +584,7 @@ def cutover_record(
         steps.append(dict(step=name, status=status, detail=detail))
 
     if mode == "rollback":
-        return _rollback_record(record, state, results, settings, failure, check_mode)
+        return _rollback_record(record, state, results, failure, check_mode)
 
     blockers = results.get("blockers")
     if blockers:
@@ -590,44 +675,38 @@ def cutover_record(
                 "%s: every table, sequence and extension against %s" % (name, s["heroku_addon"]),
             )
     # switch
-    switched = bool(settings.get("switched_by_hand"))
+    switched = bool(settings.get("switched"))
     reached_switch = results.get("switch_reached")
     if reached_switch:
-        if switched:
-            add(
-                "switch",
-                "done by hand",
-                "herokumigrate_cutover_switched_by_hand: true: the runtime variables were switched by hand",
-            )
-        else:
-            add("switch", "manual", SWITCH_TODO)
-            todo.append(SWITCH_TODO)
+        record["changed"] += _switch_steps(add, results, state, would)
+        for s in sources:
+            if not s.get("import") and s.get("config_var"):
+                todo.append(
+                    "%s: once its data is moved, link Northflank addon %s to the runtime variables of %s under %s "
+                    "(northflank_secret_group addon_links aliases) in place of the copied value, then restart"
+                    % (s["heroku_addon"], s["addon"], s["app"], s["config_var"])
+                )
     # release phase
     release_done = state.get("release") or {}
     for job in settings.get("release_jobs") or []:
         run = next((i for i in _items(results.get("release")) if (i.get("item") or {}).get("name") == job), {})
+        job_run = run.get("job_run") or {}
         if run.get("failed"):
             add("release", "failed", "%s: %s" % (job, run.get("msg")))
         elif run and not run.get("skipped"):
-            add(
-                "release",
-                "would run" if would else "ran",
-                "%s: %s" % (job, ((run.get("job_run") or {}).get("status") or "started")),
-            )
-            record["changed"] += 0 if would else 1
+            verb = "would run" if would and not job_run else ("ran" if run.get("changed") else "already ran")
+            status = job_run.get("status") or "to start"
+            add("release", verb, "%s: %s (key %s)" % (job, status, state.get("attempt_id")))
+            record["changed"] += 1 if run.get("changed") else 0
         elif job in release_done:
             add(
                 "release",
                 "already ran",
-                "%s ran once on %s (state file): not run again" % (job, release_done[job].get("ran_at")),
+                "%s ran once on %s (state file, key %s): not run again"
+                % (job, release_done[job].get("ran_at"), release_done[job].get("key")),
             )
         elif reached_switch:
             add("release", "waits for the switch", "%s runs once the switch is done" % job)
-            todo.append(
-                "release phase: once the switch is done, run cutover.yml again with "
-                "herokumigrate_cutover_switched_by_hand: "
-                "true; it runs job %s once" % job
-            )
     # domains
     if record["dns_records"] and reached_switch:
         add(
@@ -653,11 +732,64 @@ def cutover_record(
 
 
 def _ran(steps, job):
-    return any(s["step"] == "release" and s["status"] == "ran" and s["detail"].startswith(job + ":") for s in steps)
+    return any(
+        s["step"] == "release" and s["status"] in ("ran", "already ran") and s["detail"].startswith(job + ":")
+        for s in steps
+    )
 
 
-def _rollback_record(record, state, results, settings, failure, check_mode):
-    steps = []
+def _switch_line(entry):
+    """``<group>: DATABASE_URL -> addon db (POSTGRES_URI); removed from service x`` (names only), of a plan's switch
+    entry or of the state file's account of one."""
+    links = entry.get("links") or []
+    pairs = [
+        (k.get("aliases"), link["addon"], k["name"]) for link in links for k in link.get("keys") or []
+    ] or [(link.get("aliases"), link["addon"], link.get("key")) for link in links]
+    text = "; ".join("%s -> addon %s (%s)" % (", ".join(aliases or []), addon, key) for aliases, addon, key in pairs)
+    where = (
+        "service %s%s" % (entry.get("service"), " and its jobs" if entry.get("jobs") else "")
+        if entry.get("holder") == "service"
+        else "the group"
+    )
+    return "secret group %s: %s; the copied values removed from %s" % (entry.get("group"), text, where)
+
+
+def _switch_steps(add, results, state, would):
+    """The switch's lines of a cut-over record; returns how many writes changed something."""
+    groups = _loop_ok(results.get("switch_groups"))
+    restarts = _loop_ok(results.get("switch_restarts"))
+    writes = groups + _loop_ok(results.get("switch_services")) + _loop_ok(results.get("switch_jobs"))
+    done = state.get("switch") or {}
+    if groups or restarts:
+        for item in groups:
+            entry, changed = item.get("item") or {}, item.get("changed")
+            if item.get("failed"):
+                add("switch", "failed", "secret group %s: %s" % (entry.get("group"), item.get("msg")))
+                continue
+            add("switch", ("would switch" if would else "switched") if changed else "already switched",
+                _switch_line(entry))
+        for item in restarts:
+            entry = item.get("item") or {}
+            names = ", ".join(entry.get("restart") or [])
+            if item.get("failed"):
+                add("restart", "failed", "%s: %s" % (names, item.get("msg")))
+            else:
+                add("restart", "would restart" if would else "restarted", "%s: rolled out and healthy" % names
+                    if not would else "%s, waiting until healthy" % names)
+        return sum(1 for i in writes + restarts if i.get("changed"))
+    if done.get("switched_at"):
+        for group in done.get("groups") or []:
+            add("switch", "already switched", _switch_line(group) + " (state file, %s)" % done["switched_at"])
+        if not done.get("groups"):
+            add("switch", "nothing to switch", "no Heroku data add-on config var that a Northflank addon replaces")
+        return 0
+    if results.get("switch_nothing"):
+        add("switch", "nothing to switch", "no Heroku data add-on config var that a Northflank addon replaces")
+    return 0
+
+
+def _rollback_record(record, state, results, failure, check_mode):
+    steps = _rollback_switch_steps(results, state, check_mode)  # in the order rollback.yml does them: switch first
     restores = _loop_ok(results.get("restore"))
     if not (state.get("heroku") or {}):
         steps.append(
@@ -693,23 +825,12 @@ def _rollback_record(record, state, results, settings, failure, check_mode):
                 "the recorded maintenance mode and formation",
             )
         )
-    if settings.get("switched_by_hand"):
-        steps.append(
-            dict(
-                step="switch",
-                status="manual",
-                detail="the switch was done by hand: put the Heroku connection strings back "
-                "in the runtime variables by hand (Heroku still holds them: heroku config), then restart",
-            )
-        )
-    else:
-        steps.append(
-            dict(
-                step="switch",
-                status="nothing to undo",
-                detail="switch not automated in this version: the services still hold the Heroku connection strings",
-            )
-        )
+    record["changed"] += sum(
+        1
+        for k in ("switch_groups", "switch_services", "switch_jobs", "switch_deleted", "switch_restarts")
+        for i in _loop_ok(results.get(k))
+        if i.get("changed")
+    )
     steps.append(
         dict(
             step="data",
@@ -730,10 +851,75 @@ def _rollback_record(record, state, results, settings, failure, check_mode):
         record.update(status="failed", skipped=[dict(what=record.get("unit"), why=why)])
     else:
         record["status"] = (
-            "planned" if check_mode else ("rolled back" if state.get("heroku") else "nothing to roll back")
+            "planned"
+            if check_mode
+            else (
+                "rolled back"
+                if state.get("heroku") or (state.get("switch") or {}).get("written_at")
+                else "nothing to roll back"
+            )
         )
     record.pop("runtime", None)
     return record
+
+
+def _rollback_switch_steps(results, state, check_mode):
+    """The switch's lines of a rollback record."""
+    record = state.get("switch") or {}
+    items = [
+        i
+        for k in ("switch_groups", "switch_services", "switch_jobs", "switch_deleted", "switch_restarts")
+        for i in _loop_ok(results.get(k))
+    ]
+    failed = [i for i in items if i.get("failed")]
+    if failed:
+        return [dict(step="switch", status="failed", detail="; ".join(str(i.get("msg")) for i in failed))]
+    if not record.get("written_at"):
+        return [
+            dict(
+                step="switch",
+                status="nothing to undo",
+                detail="the unit was not switched: its runtime variables still hold the Heroku connection strings",
+            )
+        ]
+    if items:
+        out = []
+        for group in record.get("groups") or []:
+            names = sorted(set(a for link in group.get("links") or [] for a in link.get("aliases") or []))
+            addons = sorted(set(link["addon"] for link in group.get("links") or []))
+            out.append(
+                dict(
+                    step="switch",
+                    status="would undo" if check_mode else "undone",
+                    detail="%s: %s back from Heroku in %s, the links to %s removed"
+                    % (
+                        group["group"],
+                        ", ".join(names),
+                        "service %s" % group.get("service") if group.get("holder") == "service" else "the group",
+                        ", ".join(addons),
+                    )
+                    + ("" if group.get("holder") == "group" else " (the group deleted)"),
+                )
+            )
+        restarts = _loop_ok(results.get("switch_restarts"))
+        if restarts:
+            names = [n for i in restarts for n in (i.get("item") or {}).get("restart") or []]
+            out.append(
+                dict(
+                    step="restart",
+                    status="would restart" if check_mode else "restarted",
+                    detail="%s: back on the Heroku connection strings" % ", ".join(names),
+                )
+            )
+        return out
+    return [
+        dict(
+            step="switch",
+            status="already undone",
+            detail="the switch was undone on %s: the runtime variables hold the Heroku connection strings"
+            % record.get("undone_at"),
+        )
+    ]
 
 
 def cutover_target_url(envs, keys=("EXTERNAL_POSTGRES_URI", "POSTGRES_URI")):

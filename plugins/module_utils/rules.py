@@ -429,3 +429,40 @@ def classify_pipeline(info):
             warnings=warnings,
         )
     return dict(scenario="pipeline", reason=None, region=regions[0] if regions else None, warnings=warnings)
+
+
+# -- the cut-over's switch: which copied variables become links to which Northflank addons ----------------------
+# The key of each Northflank addon type that holds what a Heroku add-on's connection-string config var held (the API's
+# addon keys: GET /v1/addon-types). The types listed are switched by the cut-over: PostgreSQL once its data is imported
+# and verified (the cut-over stops before the switch otherwise), Redis at once (its data is not moved: usually a cache;
+# docs/cutover.md). MySQL and MongoDB data is moved by hand, so their config vars stay on Heroku's until the user links
+# them (the report says how).
+SWITCH_KEYS = {"postgresql": "POSTGRES_URI", "redis": "REDIS_MASTER_URL"}
+
+
+def switch_links(info, addons):
+    """What the switch does for one Heroku app (``info``) given the unit's planned Northflank addons (``addons``, the
+    plan's addon items, ``heroku_addon`` naming the add-on each replaces): ``(links, removed)``. ``links`` are
+    northflank_secret_group ``addon_links`` (each addon's connection-string key under the app's config var names of the
+    add-on as aliases); ``removed`` the config var names those aliases take over, which the runtime variables drop. An
+    add-on attached to the app but planned with another app of the unit is linked too. Names only, never a value."""
+    by_heroku = dict((a.get("heroku_addon"), a) for a in addons or [])
+    links, removed = {}, []
+    for attachment in info.get("addons") or []:
+        target = by_heroku.get(attachment.get("name"))
+        key = SWITCH_KEYS.get((target or {}).get("type"))
+        names = [n for n in attachment.get("config_vars") or [] if n not in removed]
+        if not key or not names:
+            continue
+        link = links.setdefault(target["name"], dict(addon=target["name"], keys=[dict(name=key, aliases=[])]))
+        link["keys"][0]["aliases"] = sorted(link["keys"][0]["aliases"] + names)
+        removed.extend(names)
+    return [links[k] for k in sorted(links)], sorted(removed)
+
+
+def is_switched(state):
+    """Whether a unit's cut-over state file (its content, ``{}`` without one) says the switch was made and not undone by
+    a rollback: the plan then keeps the addon links and leaves the variables they replace out (migrate.yml, verify.yml
+    and the cut-over's pre-flight keep the switch). A switch written but not yet restarted counts as made."""
+    switch = (state or {}).get("switch") or {}
+    return bool(switch.get("written_at") or switch.get("switched_at")) and not switch.get("undone_at")

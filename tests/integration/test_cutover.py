@@ -3,18 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """playbooks/cutover.yml and rollback.yml against both emulators and a real PostgreSQL server: the demo's multi-dyno app
 (web 2, worker 1, a release phase, Heroku Postgres and Redis) whose Heroku Postgres is a real database (the Heroku
-fixture's
-add-on ``value``), migrated, then cut over (the Northflank emulator restores the import into the same server).
+fixture's add-on ``value``), migrated, then cut over (the Northflank emulator restores the import into the same server).
 
-In order, on one unit: without the opt-in the cut-over stops before the data and no request to Heroku is a write; a
-target
-row altered before the verification fails the unit naming the table, and nothing is switched; the cut-over then moves
-and
-verifies the data, freezes Heroku (the state found before in the report and the state file), leaves the switch as a
-manual
-step; with the switch declared done by hand, the release job runs once; a further cut-over changes nothing; rollback
-gives
-Heroku back what was recorded, a second rollback changes nothing. No password shows anywhere, at -vvv --diff."""
+In order, on one unit: without the opt-in the cut-over stops before the data and no request to Heroku is a write; check
+mode writes nothing; a target row altered before the verification fails the unit naming the table, and nothing is
+switched; the cut-over then moves and verifies the data, freezes Heroku (the state found before in the report and the
+state file), switches the app's secret group from the copied Heroku connection strings to links to the addons under the
+same names, restarts the services and runs the release job once; a further cut-over, migrate.yml and verify.yml change
+nothing; rollback puts the Heroku connection strings back and gives Heroku back what was recorded, a second rollback
+changes nothing; a second cut-over is a new attempt (a new import, the release phase again). No password shows
+anywhere, at -vvv --diff."""
 
 from __future__ import annotations
 
@@ -204,6 +202,9 @@ def test_2_check_mode_is_a_plan_that_writes_nothing(world):
     assert heroku_log["writes"] == 0 and nf_log["writes"] == 0
     assert steps(unit, "freeze")[0]["status"] == "would freeze"
     assert [s["status"] for s in steps(unit, "data") if HEROKU_ADDON in s["detail"]] == ["would import"]
+    assert [s["status"] for s in steps(unit, "switch")] == ["would switch"]
+    assert [s["status"] for s in steps(unit, "restart")] == ["would restart"]
+    assert [s["status"] for s in steps(unit, "release")] == ["would run"]
     assert not (world["work"] / "report" / "state" / f"{APP}.json").exists()
 
 
@@ -225,6 +226,33 @@ def preimport(world):
         nf.get(f"{base}/restores", timeout=10)
 
 
+GROUP = "northwind-shop-env"
+SWITCHED = ["DATABASE_URL", "REDIS_URL"]
+
+
+def group(world, show="this"):
+    """The app's secret group as Northflank answers it: its own variables (``this``) or what its services inherit
+    (``all``: the links' values under their aliases too)."""
+    nf, url = world["nf"], f"{world['northflank'].url}/v1/projects/{PROJECT}/secrets/{GROUP}"
+    return nf.get(url, params={"show": show}, timeout=10).json()["data"]
+
+
+def links(world):
+    """``{addon: {key: aliases}}`` of the app's secret group."""
+    nf, url = world["nf"], f"{world['northflank'].url}/v1/projects/{PROJECT}/secrets/{GROUP}"
+    out = {}
+    for addon in nf.get(f"{url}/details", timeout=10).json()["data"].get("addonSecrets") or []:
+        keys = nf.get(f"{url}/addons/{addon['id']}", timeout=10).json()["data"]["linkedKeys"]
+        out[addon["id"]] = {k["keyName"]: k.get("aliases") or [] for k in keys}
+    return out
+
+
+def the_app_is_on_heroku(world):
+    own = group(world)["secrets"]["variables"]
+    assert own["DATABASE_URL"] == world["source"] and "REDIS_URL" in own
+    assert links(world) == {}
+
+
 def test_3_a_changed_target_row_fails_the_unit_naming_the_table_and_nothing_is_switched(world):
     preimport(world)
     target = addon_url(world)
@@ -238,8 +266,9 @@ def test_3_a_changed_target_row_fails_the_unit_naming_the_table_and_nothing_is_s
     ]
     assert not steps(unit, "switch") and not steps(unit, "release")
     state = json.loads((world["work"] / "report" / "state" / f"{APP}.json").read_text())
-    assert not state["data"][ADDON].get("verified")
+    assert not state["data"][ADDON].get("verified") and "switch" not in state
     assert job_runs(world, "northwind-shop-release") == []
+    the_app_is_on_heroku(world)  # still the copied Heroku connection strings, no link
     assert heroku_state(world) == {
         "maintenance": True,
         "formation": {"web": 2, "worker": 0},
@@ -247,55 +276,79 @@ def test_3_a_changed_target_row_fails_the_unit_naming_the_table_and_nothing_is_s
     world["server"].psql("UPDATE orders SET total = total - 1 WHERE id = 42", url=target)
 
 
-def test_4_the_cutover_verifies_the_data_freezes_heroku_and_leaves_the_switch_to_do(world):
+def test_4_the_cutover_verifies_the_data_switches_the_app_and_runs_the_release_phase_once(world):
     found = world["found"]  # the third run froze Heroku already: the state file keeps what the first freeze found
     result, unit, heroku_log, nf_log = run(world, "cutover", "-e", "herokumigrate_heroku_writes=true")
     assert result.returncode == 0, result.stdout[-3000:]
-    assert unit["status"] == "data moved, not switched"
+    assert unit["status"] == "cut over"
     assert [s["status"] for s in steps(unit, "verify")] == ["passed"]
-    assert steps(unit, "switch")[0]["status"] == "manual"
-    assert any(t.startswith("switch: not automated in this version") for t in unit["todo"])
-    assert [s["status"] for s in steps(unit, "release")] == ["waits for the switch"]
+    assert [s["status"] for s in steps(unit, "switch")] == ["switched"]
+    assert f"DATABASE_URL -> addon {ADDON} (POSTGRES_URI)" in steps(unit, "switch")[0]["detail"]
+    assert [s["status"] for s in steps(unit, "restart")] == ["restarted"]
+    assert [s["status"] for s in steps(unit, "release")] == ["ran"]
+    assert not any(t.startswith("switch:") for t in unit["todo"])
     assert any("redis" in s["detail"] for s in steps(unit, "data") if s["status"] == "manual")
     assert heroku_state(world) == {"maintenance": True, "formation": {"web": 2, "worker": 0}}
+    assert heroku_log["writes"] == 0  # frozen by the third run already
+    # the app's runtime variables resolve DATABASE_URL to the addon; no copied Heroku string remains
+    own = group(world)["secrets"]["variables"]
+    assert not set(SWITCHED) & set(own) and world["source"] not in own.values()
+    assert links(world)[ADDON] == {"POSTGRES_URI": ["DATABASE_URL"]}
+    inherited = group(world, "all")["secrets"]["variables"]
+    assert inherited["DATABASE_URL"] == addon_url(world) and inherited["DATABASE_URL"] != world["source"]
+    assert inherited["REDIS_URL"].startswith("rediss://") and "REDIS_URL" in [
+        a for keys in links(world).values() for aliases in keys.values() for a in aliases
+    ]
+    # one restart of each deployment service, one write of the group, one run of the release job
+    counts = nf_log["counts"]
+    group_writes = [k for k in counts if "/secrets" in k and not k.startswith("GET ")]
+    assert sum(counts[k] for k in group_writes) == 1, counts
+    assert counts.get("POST /v1/projects/{projectId}/services/{serviceId}/restart") == 2, counts
+    assert len(job_runs(world, "northwind-shop-release")) == 1
     state = json.loads((world["work"] / "report" / "state" / f"{APP}.json").read_text())
     assert state["heroku"][APP]["before"] == found
     assert state["data"][ADDON]["verified"] is True
+    (switched,) = state["switch"]["groups"]
+    assert switched["group"] == GROUP and switched["removed"] == SWITCHED
+    assert {"addon": ADDON, "key": "POSTGRES_URI", "aliases": ["DATABASE_URL"]} in switched["links"]
+    assert state["release"]["northwind-shop-release"]["key"] == state["attempt_id"]
     if world["server"].psql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'").strip() == "1":
         query = "SELECT name FROM customers WHERE email = 'C7@EXAMPLE.COM'"
         assert world["server"].psql(query, url=addon_url(world)).strip() == "customer 7"
-    assert job_runs(world, "northwind-shop-release") == []
-
-
-def test_5_switched_by_hand_the_release_phase_runs_once(world):
-    result, unit, heroku_log, _nf_log = run(
-        world, "cutover", "-e", "herokumigrate_heroku_writes=true", "-e", "herokumigrate_cutover_switched_by_hand=true"
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert unit["status"] == "cut over"
-    assert [s["status"] for s in steps(unit, "release")] == ["ran"]
-    assert len(job_runs(world, "northwind-shop-release")) == 1
-    assert heroku_log["writes"] == 0
     assert steps(unit, "domains") and unit["dns_records"]
 
 
-def test_6_a_second_cutover_changes_nothing(world):
-    result, unit, heroku_log, nf_log = run(
-        world, "cutover", "-e", "herokumigrate_heroku_writes=true", "-e", "herokumigrate_cutover_switched_by_hand=true"
-    )
+def test_5_a_second_cutover_changes_nothing(world):
+    result, unit, heroku_log, nf_log = run(world, "cutover", "-e", "herokumigrate_heroku_writes=true")
     assert result.returncode == 0, result.stdout[-3000:]
     assert heroku_log["writes"] == 0 and nf_log["writes"] == 0, (heroku_log["counts"], nf_log["counts"])
     recap = result.stdout.split("PLAY RECAP", 1)[1]
     assert "changed=0" in recap and "failed=0" in recap, recap
     assert unit["status"] == "cut over"
+    assert [s["status"] for s in steps(unit, "switch")] == ["already switched"]
     assert [s["status"] for s in steps(unit, "release")] == ["already ran"]
     assert len(job_runs(world, "northwind-shop-release")) == 1
 
 
-def test_7_rollback_gives_heroku_back_what_was_recorded_and_a_second_changes_nothing(world):
-    result, unit, _heroku_log, _nf_log = run(world, "rollback")
+def test_6_migrate_and_verify_after_the_switch_keep_it(world):
+    result, unit, heroku_log, nf_log = run(world, "migrate")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert nf_log["writes"] == 0, nf_log["counts"]
+    assert "changed=0" in result.stdout.split("PLAY RECAP", 1)[1]
+    assert unit["changed"] == 0
+    assert links(world)[ADDON] == {"POSTGRES_URI": ["DATABASE_URL"]}
+    assert not set(SWITCHED) & set(group(world)["secrets"]["variables"])
+    result, unit, _heroku_log, nf_log = run(world, "verify")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert unit["status"] in ("verified", "attention") and not any(GROUP in r for r in unit["reasons"]), unit
+    assert nf_log["writes"] == 0
+
+
+def test_7_rollback_restores_the_heroku_strings_and_state_and_a_second_changes_nothing(world):
+    result, unit, heroku_log, nf_log = run(world, "rollback")
     assert result.returncode != 0 and "herokumigrate_heroku_writes" in unit["skipped"][0]["why"]
-    result, unit, heroku_log, _nf_log = run(world, "rollback", "-e", "herokumigrate_heroku_writes=true")
+    assert heroku_log["writes"] == 0 and nf_log["writes"] == 0  # nothing at all without the opt-in
+    result, unit, heroku_log, nf_log = run(world, "rollback", "-e", "herokumigrate_heroku_writes=true")
     assert result.returncode == 0, result.stdout[-3000:]
     state = json.loads((world["work"] / "report" / "state" / f"{APP}.json").read_text())
     assert (
@@ -304,14 +357,40 @@ def test_7_rollback_gives_heroku_back_what_was_recorded_and_a_second_changes_not
         == {"maintenance": False, "formation": {"web": 2, "worker": 1}}
     )
     assert unit["status"] == "rolled back" and heroku_log["writes"] == 2
+    assert [s["status"] for s in steps(unit, "switch")] == ["undone"]
+    assert [s["status"] for s in steps(unit, "restart")] == ["restarted"]
+    assert nf_log["counts"].get("POST /v1/projects/{projectId}/services/{serviceId}/restart") == 2
+    the_app_is_on_heroku(world)
+    assert state["switch"]["undone_at"] and state["rolled_back_at"]
     assert any(s["step"] == "data" and s["status"] == "not copied back" for s in unit["cutover"])
-    result, unit, heroku_log, _nf_log = run(world, "rollback", "-e", "herokumigrate_heroku_writes=true")
+    result, unit, heroku_log, nf_log = run(world, "rollback", "-e", "herokumigrate_heroku_writes=true")
     assert result.returncode == 0
-    assert heroku_log["writes"] == 0 and "changed=0" in result.stdout.split("PLAY RECAP", 1)[1]
+    assert heroku_log["writes"] == 0 and nf_log["writes"] == 0
+    assert "changed=0" in result.stdout.split("PLAY RECAP", 1)[1]
     assert [s["status"] for s in unit["cutover"] if s["step"] == "heroku"] == ["already as recorded"]
+    assert [s["status"] for s in steps(unit, "switch")] == ["already undone"]
+    assert json.loads((world["work"] / "report" / "state" / f"{APP}.json").read_text()) == state
 
 
-def test_8_no_connection_string_or_password_anywhere(world):
+def test_8_a_cutover_after_the_rollback_is_a_new_attempt(world):
+    result, unit, _heroku_log, nf_log = run(world, "cutover", "-e", "herokumigrate_heroku_writes=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert unit["status"] == "cut over"
+    assert [s["status"] for s in steps(unit, "data") if HEROKU_ADDON in s["detail"]] == ["imported"]
+    assert any(IMPORT + "-2" in s["detail"] for s in steps(unit, "data"))
+    assert [s["status"] for s in steps(unit, "switch")] == ["switched"]
+    assert [s["status"] for s in steps(unit, "release")] == ["ran"]
+    assert len(job_runs(world, "northwind-shop-release")) == 2
+    state = json.loads((world["work"] / "report" / "state" / f"{APP}.json").read_text())
+    assert state["attempt"] == 2 and state["history"][0]["attempt"] == 1
+    assert links(world)[ADDON] == {"POSTGRES_URI": ["DATABASE_URL"]}
+    result, unit, heroku_log, nf_log = run(world, "rollback", "-e", "herokumigrate_heroku_writes=true")
+    assert result.returncode == 0, result.stdout[-3000:]
+    the_app_is_on_heroku(world)
+    assert heroku_state(world) == {"maintenance": False, "formation": {"web": 2, "worker": 1}}
+
+
+def test_9_no_connection_string_or_password_anywhere(world):
     assert world["outputs"]
     for i, output in enumerate(world["outputs"]):
         no_secret(f"the output of run {i}", output)
@@ -321,4 +400,7 @@ def test_8_no_connection_string_or_password_anywhere(world):
             text = path.read_text()
             no_secret(str(path), text)
             assert "postgres://" not in text and "postgresql://" not in text, path
-    no_secret("the Northflank emulator's log", json.dumps(world["northflank"].requests()))
+    # The rollback's write of the secret group carries the Heroku connection strings in its body (what Northflank
+    # stores); nothing else may: no path, query or other field of a request the collection sent (the last run's).
+    sent = [{k: v for k, v in r.items() if k != "body"} for r in world["northflank"].requests()["requests"]]
+    no_secret("the Northflank emulator's log", json.dumps(sent))

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The cut-over's record helpers (plugins/module_utils/records.py): which add-ons move, what blocks a cut-over, the
 freeze,
-the state kept for rollback, and the honest record of a switch that is not automated."""
+the state kept for rollback, the switch and its undoing (names only), and the attempts of a unit."""
 
 from __future__ import annotations
 
@@ -71,6 +71,22 @@ def test_the_freeze_scales_every_writer_and_the_state_found_first_is_kept():
     assert records.with_recorded_formation(frozen, "app", again)["formation"][1]["quantity"] == 1
 
 
+SWITCH = [
+    {
+        "app": "shop",
+        "project": "shop",
+        "holder": "group",
+        "group": "shop-env",
+        "links": [{"addon": "shop-postgresql", "keys": [{"name": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}]}],
+        "remove": ["DATABASE_URL"],
+        "restart": ["shop-web", "shop-worker"],
+        "jobs": [],
+        "restore_ref": "shop-env-restore",
+    },
+    {"app": "other", "project": "shop", "holder": "group", "group": "other-env", "links": [], "remove": []},
+]
+
+
 def test_the_switch_is_never_reported_done_when_it_was_not():
     sources = records.cutover_sources(INFO, "app", PLAN)
     record = records.cutover_record(
@@ -82,22 +98,95 @@ def test_the_switch_is_never_reported_done_when_it_was_not():
         settings={"release_jobs": ["shop-release"]},
     )
     assert record["status"] == "data moved, not switched"
-    assert [s["status"] for s in record["cutover"] if s["step"] == "switch"] == ["manual"]
-    assert any(t.startswith("switch: not automated in this version") for t in record["todo"])
     assert [s["status"] for s in record["cutover"] if s["step"] == "release"] == ["waits for the switch"]
     done = records.cutover_record(
         {"unit": "shop"},
         "cutover",
-        state={"release": {"shop-release": {"ran_at": "t"}}},
+        state={"release": {"shop-release": {"ran_at": "t"}}, "switch": {"switched_at": "t", "groups": []}},
         sources=[],
         results={"switch_reached": True},
-        settings={"switched_by_hand": True, "release_jobs": ["shop-release"]},
+        settings={"switched": True, "release_jobs": ["shop-release"]},
     )
     assert done["status"] == "cut over"
     failed = records.cutover_record(
         {"unit": "shop"}, "cutover", failure={"msg": "table public.orders: content differs"}
     )
     assert failed["status"] == "failed" and "public.orders" in failed["skipped"][0]["why"]
+
+
+def test_the_switch_is_recorded_by_name_and_reported_link_by_link():
+    state = records.cutover_switch_state({"attempt": 1}, SWITCH, "written", now="t1")
+    assert state["switch"]["groups"] == [
+        {
+            "app": "shop",
+            "group": "shop-env",
+            "holder": "group",
+            "service": None,
+            "jobs": [],
+            "links": [{"addon": "shop-postgresql", "key": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}],
+            "removed": ["DATABASE_URL"],
+        }
+    ]
+    assert "switched_at" not in state["switch"]
+    state = records.cutover_switch_state(state, SWITCH, "restarted", now="t2")
+    again = records.cutover_switch_state(state, SWITCH, "restarted", now="t3")
+    assert again["switch"]["switched_at"] == "t2" and again["switch"]["restarted"] == ["shop-web", "shop-worker"]
+    record = records.cutover_record(
+        {"unit": "shop"},
+        "cutover",
+        state=state,
+        results={
+            "switch_reached": True,
+            "switch_groups": {"results": [{"item": SWITCH[0], "changed": True}]},
+            "switch_restarts": {"results": [{"item": SWITCH[0], "changed": True}]},
+        },
+        settings={"switched": True},
+    )
+    switch = [s for s in record["cutover"] if s["step"] == "switch"]
+    assert [s["status"] for s in switch] == ["switched"]
+    assert "DATABASE_URL -> addon shop-postgresql (POSTGRES_URI)" in switch[0]["detail"]
+    assert [s["status"] for s in record["cutover"] if s["step"] == "restart"] == ["restarted"]
+    assert record["changed"] == 2 and record["status"] == "cut over"
+    rerun = records.cutover_record(
+        {"unit": "shop"}, "cutover", state=state, results={"switch_reached": True}, settings={"switched": True}
+    )
+    assert [s["status"] for s in rerun["cutover"] if s["step"] == "switch"] == ["already switched"]
+    assert rerun["changed"] == 0
+
+
+def test_a_rollback_undoes_the_switch_once_and_the_next_cutover_is_a_new_attempt():
+    state = records.cutover_switch_state({"unit": "shop", "attempt": 1, "attempt_id": "cutover-1-1"}, SWITCH,
+                                         "written", now="t1")
+    assert records.rollback_switch_items(state, SWITCH) == [SWITCH[0]]
+    undone = records.rollback_state(state, "switch", now="t2")
+    assert records.rollback_switch_items(undone, SWITCH) == []
+    assert records.rollback_state(undone, "switch", now="t3")["switch"]["undone_at"] == "t2"
+    done = records.rollback_state(undone, "done", now="t4")
+    assert records.rollback_state(done, "done", now="t5")["rolled_back_at"] == "t4"
+    record = records.cutover_record(
+        {"unit": "shop"},
+        "rollback",
+        state=state,
+        results={
+            "switch_groups": {"results": [{"item": SWITCH[0], "changed": True}]},
+            "switch_restarts": {"results": [{"item": SWITCH[0], "changed": True}]},
+        },
+    )
+    assert [s["status"] for s in record["cutover"] if s["step"] in ("switch", "restart")] == ["undone", "restarted"]
+    assert record["status"] == "rolled back" and record["changed"] == 2
+    second = records.cutover_record({"unit": "shop"}, "rollback", state=done)
+    assert [s["status"] for s in second["cutover"] if s["step"] == "switch"] == ["already undone"]
+    assert second["changed"] == 0
+    nothing = records.cutover_record({"unit": "shop"}, "rollback", state={})
+    assert [s["status"] for s in nothing["cutover"] if s["step"] == "switch"] == ["nothing to undo"]
+    # the next cut-over: a new attempt, its own import names and release key, the last one in the history
+    found = {"results": [{"item": "shop", "before": {"maintenance": False, "formation": {"web": 1}}}]}
+    second_attempt = records.cutover_state(done, "shop", found, now="2026-12-01T10:00:00.5+00:00")
+    assert second_attempt["attempt"] == 2 and second_attempt["attempt_id"] == "cutover-2-20261201100000"
+    assert "switch" not in second_attempt and "rolled_back_at" not in second_attempt
+    assert second_attempt["history"][0]["attempt_id"] == "cutover-1-1"
+    assert records.cutover_import_name("postgresql-a-1", second_attempt) == "postgresql-a-1-2"
+    assert records.cutover_import_name("postgresql-a-1", state) == "postgresql-a-1"
 
 
 def test_target_url_prefers_the_external_connection_string():

@@ -244,7 +244,8 @@ def test_pipeline_places_services_in_stages_and_promotes_stage_to_stage():
         {"id": "api-prod-web", "type": "service", "origin": "api-staging-web"},
         {"id": "api-prod-worker", "type": "service", "origin": "api-staging-worker"},
     ]
-    assert len(plan["secret_groups"]) == 2 and len(secrets) == 4
+    kept = [k for k in secrets if not k.endswith(("-switched", "-restore"))]  # the switch's own: test_*_switch_*
+    assert len(plan["secret_groups"]) == 2 and len(kept) == 4
     assert any("review" in s["why"] for s in plan["skipped"])
 
 
@@ -417,3 +418,85 @@ def test_each_app_has_a_git_mirror_from_heroku_git_to_the_repository_northflank_
         ("api-staging", "file:///srv/git/api-staging.git"),
         ("api-prod", "file:///srv/git/api-prod.git"),
     ]  # not the review app
+
+
+# -- the cut-over's switch, kept by the plan once made (rules.switch_links, rules.is_switched) -----------------------
+REDIS = {
+    "name": "redis-2",
+    "service": "heroku-redis",
+    "plan": "heroku-redis:mini",
+    "owning_app": "shop",
+    "owned_by_other_app": False,
+    "config_vars": ["REDIS_URL", "REDIS_TLS_URL"],
+}
+SWITCHED = {"switch": {"written_at": "t1", "switched_at": "t2"}}
+
+
+def shop(formation):
+    info = app_info("shop", formation, process_types={"release": "rake db:migrate"}, addons=[POSTGRES, REDIS])
+    info["config_vars"].update(REDIS_URL="rediss://r/1", REDIS_TLS_URL="rediss://r/2")
+    return info
+
+
+def test_the_switch_links_each_data_addon_under_the_config_var_names_it_replaces():
+    links, removed = rules.switch_links(
+        shop([("web", 1, "basic")]),
+        [
+            {"name": "postgresql-1", "type": "postgresql", "heroku_addon": "postgresql-1"},
+            {"name": "redis-2", "type": "redis", "heroku_addon": "redis-2"},
+            {"name": "mongo-3", "type": "mongodb", "heroku_addon": "mongo-3"},
+        ],
+    )
+    assert links == [
+        {"addon": "postgresql-1", "keys": [{"name": "POSTGRES_URI", "aliases": ["DATABASE_URL"]}]},
+        {"addon": "redis-2", "keys": [{"name": "REDIS_MASTER_URL", "aliases": ["REDIS_TLS_URL", "REDIS_URL"]}]},
+    ]
+    assert removed == ["DATABASE_URL", "REDIS_TLS_URL", "REDIS_URL"]
+    assert not rules.is_switched({}) and rules.is_switched(SWITCHED)
+    assert rules.is_switched({"switch": {"written_at": "t1"}})  # written, not yet restarted: kept
+    assert not rules.is_switched({"switch": {"written_at": "t1", "switched_at": "t2", "undone_at": "t3"}})
+
+
+def test_multi_dyno_switch_one_group_write_and_migrate_keeps_it_once_made():
+    info = shop([("web", 2, "basic"), ("worker", 1, "basic")])
+    plan, secrets = plan_unit("shop", "app", info, SETTINGS)
+    (group,) = plan["secret_groups"]
+    assert "addon_links" not in group and "DATABASE_URL" in secrets[group["variables_ref"]]
+    (entry,) = plan["switch"]
+    assert (entry["holder"], entry["group"], entry["restart"]) == ("group", group["name"], ["shop-web", "shop-worker"])
+    assert entry["remove"] == ["DATABASE_URL", "REDIS_TLS_URL", "REDIS_URL"]
+    assert secrets[entry["restore_ref"]] == {
+        "DATABASE_URL": "postgres://db/shop",
+        "REDIS_TLS_URL": "rediss://r/2",
+        "REDIS_URL": "rediss://r/1",
+    }
+    assert "postgres://" not in repr(plan) and plan["switched"] is False
+    plan, secrets = plan_unit("shop", "app", info, dict(SETTINGS, cutover_state=SWITCHED))
+    (group,) = plan["secret_groups"]
+    assert group["addon_links"] == entry["links"] and plan["switched"] is True
+    assert secrets[group["variables_ref"]] == {"SECRET_KEY": "value-shop", "PORT": "8080"}
+    assert plan["jobs"][0]["runtime_variables_ref"] is None  # the jobs inherit the group
+
+
+def test_single_dyno_switch_a_group_of_links_and_the_service_and_jobs_without_the_copies():
+    info = shop([("web", 1, "basic")])
+    plan, secrets = plan_unit("shop", "app", info, SETTINGS)
+    assert plan["secret_groups"] == []
+    (entry,) = plan["switch"]
+    (service,) = plan["services"]
+    (release,) = plan["jobs"]
+    assert (entry["holder"], entry["group"], entry["service"]) == ("service", "shop-addons", "shop")
+    assert entry["restricted_to"] == [{"id": "shop", "type": "service"}, {"id": release["name"], "type": "job"}]
+    assert [j["name"] for j in entry["jobs"]] == [release["name"]]
+    assert "DATABASE_URL" not in secrets[entry["switched_ref"]] and "DATABASE_URL" in secrets[entry["variables_ref"]]
+    plan, secrets = plan_unit("shop", "app", info, dict(SETTINGS, cutover_state=SWITCHED))
+    (group,) = plan["secret_groups"]
+    assert (group["name"], group["addon_links"], secrets[group["variables_ref"]]) == ("shop-addons", entry["links"], {})
+    assert "DATABASE_URL" not in secrets[plan["services"][0]["runtime_variables_ref"]]
+    assert "REDIS_URL" not in secrets[plan["jobs"][0]["runtime_variables_ref"]]
+
+
+def test_pipeline_switch_one_entry_per_app_of_the_migrated_stages():
+    plan, _secrets = plan_unit("api", "pipeline", pipeline_info(), SETTINGS)
+    assert sorted(e["app"] for e in plan["switch"]) == ["api-prod", "api-staging"]
+    assert all(e["holder"] == "group" and e["links"] == [] for e in plan["switch"])  # no data add-on to link
