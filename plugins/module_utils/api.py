@@ -121,6 +121,11 @@ def _causes(exc):
     return seen
 
 
+class SliceOver(Exception):
+    """A rate-limit wait outlasts the slice of a polled wait (``ApiClient.slice_end``): the module says it is still
+    waiting (northflank_module.py, ``poll``) and the next slice goes on. The message names no secret."""
+
+
 class ApiClient(object):
     """Base client. ``request()`` takes a route template and its parameters, so every request is
     counted under its route (``GET /v1/projects/{project}``) whatever the IDs were.
@@ -171,6 +176,9 @@ class ApiClient(object):
         self.clock = time.monotonic
         # Called with one sentence before every rate-limit wait (a module's ``warn``), so that a wait is visible.
         self.on_wait = on_wait
+        # Set (a ``time.time()``) while a module polls in slices (progress_interval): a rate-limit wait that would go
+        # past it waits until then and raises SliceOver, so that the wait shows as progress. Only reads are sliced.
+        self.slice_end = None
         self.waits = []
         # A client given its own ``sleep`` simulates its waits (tests): the shared ledger runs on real time, so such a
         # client keeps to its own budget unless told otherwise.
@@ -276,6 +284,13 @@ class ApiClient(object):
                 % (why, seconds, self.max_rate_limit_wait),
                 status=429, error_id="rate_limit", method=method, route=route)
         if seconds > 0:
+            if self.slice_end is not None and time.time() + seconds > self.slice_end:
+                # The slice ends first: wait what is left of it and say so; the next slice waits the rest.
+                left = max(0.0, self.slice_end - time.time())
+                self.waited_seconds += left
+                (sleep or self.sleep)(left)
+                raise SliceOver("%s API: %s, %ds to wait before %s %s"
+                                % (self.api_name, why, math.ceil(seconds - left), method, route))
             if seconds >= 1:
                 note = "%s API: %s, waiting %ds before %s %s" % (self.api_name, why, math.ceil(seconds), method, route)
                 self.waits.append(note)
