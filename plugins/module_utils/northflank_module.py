@@ -51,6 +51,9 @@ class StillWaiting(Exception):
 class NorthflankModule(object):
     kind = "resource"        # the word used in messages (``project``, ``secret group``...)
     doing = "managing"       # for error messages: _info modules are "reading"
+    slice_end = None         # see __init__ (waiting in slices)
+    resume = {}
+    partial = {}
 
     def __init__(self, module):
         self.module = module
