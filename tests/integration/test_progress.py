@@ -188,3 +188,31 @@ def test_an_import_and_its_restore_show_progress_without_the_connection_string(a
     assert ("addon import %s restore" % name) in [what for what, _status, _seconds in lines], stdout
     assert requests_of(northflank, "POST", "/import") == 1
     assert requests_of(northflank, "POST", "/restore") == 1
+
+
+def test_a_restart_is_sent_once_and_its_rollout_waited_for_in_slices(api, northflank, tmp_path):
+    playbook = write_playbook(tmp_path, [
+        project("rs-slices"),
+        {"name": "Builder", "herokumigrate.northflank.northflank_service": {
+            "project": "rs-slices", "name": "builder", "type": "build",
+            "vcs": {"project_url": "https://github.com/acme/web"}, "buildpack": {"builder": "HEROKU_24"},
+            "build_rules": {"branches": ["main"]}}},
+        {"name": "Web", "herokumigrate.northflank.northflank_service": {
+            "project": "rs-slices", "name": "web", "type": "deployment", "plan": "nf-compute-20", "instances": 1,
+            "deploy_from": {"build_service": "builder", "branch": "main"}, "start": {}}},
+        {"name": "Settle", "herokumigrate.northflank.northflank_service_info": {"project": "rs-slices", "name": "web"},
+         "register": "web", "until": "web.services[0].status.deployment.status == 'COMPLETED'", "retries": 10,
+         "delay": 0},
+        {"name": "Hold", "ansible.builtin.uri": {"url": northflank.url + "/_admin/hold", "method": "POST",
+                                                  "body_format": "json", "body": {"reads": 3}}},
+        {"name": "Restart", "herokumigrate.northflank.northflank_service_restart": {
+            "project": "rs-slices", "services": ["web"], "poll_interval": 1, "progress_interval": 1},
+         "register": "result"},
+        {"name": "Results", "ansible.builtin.assert": {"that": [
+            "result is changed", "result.services == [{'id': 'web', 'status': 'COMPLETED'}]"]}},
+    ])
+    stdout = ansible_playbook(Path(sys.executable).parent, playbook, northflank.env())
+
+    lines = progress_lines(stdout, "Restart")
+    assert lines and all(what == "service web after the restart" for what, _status, _seconds in lines), stdout
+    assert requests_of(northflank, "POST", "/services/web/restart") == 1
