@@ -216,3 +216,25 @@ def test_a_restart_is_sent_once_and_its_rollout_waited_for_in_slices(api, northf
     lines = progress_lines(stdout, "Restart")
     assert lines and all(what == "service web after the restart" for what, _status, _seconds in lines), stdout
     assert requests_of(northflank, "POST", "/services/web/restart") == 1
+
+
+def test_ansible_runner_gets_each_progress_line_as_an_event_before_the_task_s_result(api, northflank, tmp_path):
+    """What AWX shows: ansible-runner's events, in the order they happened."""
+    ansible_runner = pytest.importorskip("ansible_runner")
+    ensure_collection_link()
+    addon = {"project": "runner-slices", "name": "app-db", "type": "postgresql", "version": "16-latest",
+             "plan": "nf-compute-20", "storage": 4096, "poll_interval": 1, "progress_interval": 1}
+    playbook = write_playbook(tmp_path, [
+        project("runner-slices"), {"name": "Addon", "herokumigrate.northflank.northflank_addon": addon}])
+    env = dict(northflank.env(), ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+               ANSIBLE_CONFIG=str(ROOT / "tests" / "ansible.cfg"),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    (tmp_path / "runner").mkdir()
+    result = ansible_runner.run(private_data_dir=str(tmp_path / "runner"), playbook=str(playbook), envvars=env,
+                                quiet=True)
+    assert result.status == "successful"
+    events = sorted(result.events, key=lambda e: e["counter"])
+    done = next(e["counter"] for e in events if e["event"] == "runner_on_ok"
+                and e["event_data"].get("task") == "Addon")
+    progress = [e for e in events if "waiting for addon 'app-db'" in e.get("stdout", "")]
+    assert progress and all(e["counter"] < done for e in progress), [e.get("stdout") for e in events]
