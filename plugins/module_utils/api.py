@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - only for use outside Ansible
     env_fallback = None
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"))
+IDEMPOTENT_READS = frozenset(("GET", "HEAD"))
 RETRYABLE_STATUSES = frozenset((500, 502, 503, 504))
 # The CA bundles requests would otherwise take from the environment over the session's own ``verify``.
 CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -122,8 +123,8 @@ def _causes(exc):
 
 
 class SliceOver(Exception):
-    """A rate-limit wait outlasts the slice of a polled wait (``ApiClient.slice_end``): the module says it is still
-    waiting (northflank_module.py, ``poll``) and the next slice goes on. The message names no secret."""
+    """A rate-limit wait outlasts the slice of a module that waits in slices (``ApiClient.slice_end``): the module says
+    it is still waiting (northflank_module.py) and the next slice goes on. The message names no secret."""
 
 
 class ApiClient(object):
@@ -176,9 +177,12 @@ class ApiClient(object):
         self.clock = time.monotonic
         # Called with one sentence before every rate-limit wait (a module's ``warn``), so that a wait is visible.
         self.on_wait = on_wait
-        # Set (a ``time.time()``) while a module polls in slices (progress_interval): a rate-limit wait that would go
-        # past it waits until then and raises SliceOver, so that the wait shows as progress. Only reads are sliced.
+        # Set (a ``time.time()``) by a module that waits in slices (progress_interval): a rate-limit wait before a read
+        # that would go past it waits until then and raises SliceOver, so that the wait shows as progress. Only while
+        # nothing was written by this process, or while ``slice_anywhere`` (a poll, whose resume names what was
+        # started): a write is never left unknown to the next slice.
         self.slice_end = None
+        self.slice_anywhere = False
         self.waits = []
         # A client given its own ``sleep`` simulates its waits (tests): the shared ledger runs on real time, so such a
         # client keeps to its own budget unless told otherwise.
@@ -284,7 +288,9 @@ class ApiClient(object):
                 % (why, seconds, self.max_rate_limit_wait),
                 status=429, error_id="rate_limit", method=method, route=route)
         if seconds > 0:
-            if self.slice_end is not None and time.time() + seconds > self.slice_end:
+            if (self.slice_end is not None and time.time() + seconds > self.slice_end
+                    and method in IDEMPOTENT_READS
+                    and (self.slice_anywhere or not self.request_count(writes_only=True))):
                 # The slice ends first: wait what is left of it and say so; the next slice waits the rest.
                 left = max(0.0, self.slice_end - time.time())
                 self.waited_seconds += left

@@ -54,6 +54,7 @@ class NorthflankModule(object):
     slice_end = None         # see __init__ (waiting in slices)
     resume = {}
     partial = {}
+    started = 0.0            # time.time() when the module started
 
     def __init__(self, module):
         self.module = module
@@ -68,8 +69,10 @@ class NorthflankModule(object):
             module.fail_json(msg=exc.message)
         # Waiting in slices (progress_interval): when this slice ends, what the next slice resumes, and what this
         # call did before it waited (``changed``, ``diff``), returned with ``waiting: true``.
+        self.started = time.time()
         interval = module.params.get("progress_interval") or 0
         self.slice_end = time.time() + interval if interval > 0 else None
+        self.client.slice_end = self.slice_end
         self.resume = module.params.get("progress_resume") or {}
         self.partial = {}
 
@@ -119,12 +122,12 @@ class NorthflankModule(object):
             delay = min(interval, delay * 2)
         while True:
             try:
-                self.client.slice_end = self.slice_end
+                self.client.slice_anywhere = True
                 resource = fetch()
             except SliceOver as exc:
                 raise StillWaiting(self.progress(label, str(exc), since, 0, resume))
             finally:
-                self.client.slice_end = None
+                self.client.slice_anywhere = False
             if done(resource):
                 return resource
             outcome = failed(resource)
@@ -188,6 +191,13 @@ class NorthflankModule(object):
             # What this slice did (a write before the wait is a change), and what it waits for.
             result = dict(self.partial, waiting=True, progress=exc.progress)
             result["changed"] = bool(result.get("changed")) or self.client.request_count(writes_only=True) > 0
+        except SliceOver as exc:
+            # A rate-limit wait before anything was written (ApiClient._wait): the next slice starts over, resuming
+            # what this one resumed.
+            since = self.resume.get("since") or self.started
+            result = dict(waiting=True, changed=False, progress=dict(
+                waiting_for="the %s rate limit" % self.client.api_name, status=str(exc),
+                seconds=int(time.time() - since), resume=dict(self.resume) or dict(since=since)))
         result["api_requests"] = self.client.counts
         if self.client.waited_seconds:
             result["waited_seconds"] = round(self.client.waited_seconds, 1)

@@ -62,6 +62,12 @@ def requests_of(server, method: str, fragment: str) -> int:
     return sum(1 for e in server.requests()["requests"] if e["method"] == method and fragment in e["path"])
 
 
+def hold(server, reads: int) -> dict:
+    """A task that makes each status step of the emulator last ``reads`` reads from then on."""
+    return {"name": "Hold", "ansible.builtin.uri": {
+        "url": server.url + "/_admin/hold", "method": "POST", "body_format": "json", "body": {"reads": reads}}}
+
+
 def project(name: str) -> dict:
     return {"name": "Project", "herokumigrate.northflank.northflank_project": {"name": name, "region": "europe-west"}}
 
@@ -170,8 +176,7 @@ def test_an_import_and_its_restore_show_progress_without_the_connection_string(a
     playbook = write_playbook(tmp_path, [
         project("imp-slices"),
         {"name": "Addon", "herokumigrate.northflank.northflank_addon": addon},
-        {"name": "Hold", "ansible.builtin.uri": {"url": northflank.url + "/_admin/hold", "method": "POST",
-                                                  "body_format": "json", "body": {"reads": 3}}},
+        hold(northflank, 3),
         {"name": "Import", "herokumigrate.northflank.northflank_addon_import": {
             "project": "imp-slices", "addon": "app-db", "source_name": "postgresql-cubic-1",
             "connection_string": url, "poll_interval": 1, "progress_interval": 1}, "register": "result"},
@@ -203,8 +208,7 @@ def test_a_restart_is_sent_once_and_its_rollout_waited_for_in_slices(api, northf
         {"name": "Settle", "herokumigrate.northflank.northflank_service_info": {"project": "rs-slices", "name": "web"},
          "register": "web", "until": "web.services[0].status.deployment.status == 'COMPLETED'", "retries": 10,
          "delay": 0},
-        {"name": "Hold", "ansible.builtin.uri": {"url": northflank.url + "/_admin/hold", "method": "POST",
-                                                  "body_format": "json", "body": {"reads": 3}}},
+        hold(northflank, 3),
         {"name": "Restart", "herokumigrate.northflank.northflank_service_restart": {
             "project": "rs-slices", "services": ["web"], "poll_interval": 1, "progress_interval": 1},
          "register": "result"},
@@ -238,3 +242,22 @@ def test_ansible_runner_gets_each_progress_line_as_an_event_before_the_task_s_re
                 and e["event_data"].get("task") == "Addon")
     progress = [e for e in events if "waiting for addon 'app-db'" in e.get("stdout", "")]
     assert progress and all(e["counter"] < done for e in progress), [e.get("stdout") for e in events]
+
+
+def test_a_wait_for_the_rate_limit_budget_shows_as_progress(api, northflank, tmp_path):
+    """The run's shared budget is spent while the addon starts: the wait for the window's reset shows as lines too."""
+    northflank.admin("POST", "/_admin/rate-limit", {"budget": 9, "window_seconds": 8})
+    addon = {"project": "rl-slices", "name": "app-db", "type": "postgresql", "version": "16-latest",
+             "plan": "nf-compute-20", "storage": 4096, "poll_interval": 1, "progress_interval": 2}
+    playbook = write_playbook(tmp_path, [
+        project("rl-slices"),
+        {"name": "Addon", "herokumigrate.northflank.northflank_addon": addon, "register": "result"},
+        {"name": "Results", "ansible.builtin.assert": {"that": [
+            "result is changed", "result.addon.status == 'running'", "result.waited_seconds > 0"]}},
+    ])
+    env = dict(northflank.env(), HEROKUMIGRATE_BUDGET_DIR=str(tmp_path / "budget"))
+    stdout = ansible_playbook(Path(sys.executable).parent, playbook, env)
+
+    lines = progress_lines(stdout, "Addon")
+    assert any("rate-limit budget shared by this run is spent" in (status or "") for _what, status, _s in lines), stdout
+    assert requests_of(northflank, "PUT", "/addons") == 1

@@ -22,8 +22,8 @@ def test_the_last_state_any_change_the_first_diff_and_summed_requests_and_waits(
 
 
 def test_a_later_change_keeps_the_first_before_and_takes_its_after():
-    first = dict(changed=True, waiting=True, actions=["import"], diff=dict(before=dict(backup=None, restore=None),
-                                                                         after=dict(backup="completed", restore=None)))
+    first = dict(changed=True, waiting=True, actions=["import"],
+                 diff=dict(before=dict(backup=None, restore=None), after=dict(backup="completed", restore=None)))
     last = dict(changed=True, actions=["restore"], diff=dict(before=dict(backup="completed", restore=None),
                                                              after=dict(backup="completed", restore="completed")))
     merged = merge_results([first, last])
