@@ -41,6 +41,7 @@ except ImportError:  # pragma: no cover - only for use outside Ansible
     env_fallback = None
 
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"))
+IDEMPOTENT_READS = frozenset(("GET", "HEAD"))
 RETRYABLE_STATUSES = frozenset((500, 502, 503, 504))
 # The CA bundles requests would otherwise take from the environment over the session's own ``verify``.
 CA_BUNDLE_ENVS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -121,6 +122,11 @@ def _causes(exc):
     return seen
 
 
+class SliceOver(Exception):
+    """A rate-limit wait outlasts the slice of a module that waits in slices (``ApiClient.slice_end``): the module says
+    it is still waiting (northflank_module.py) and the next slice goes on. The message names no secret."""
+
+
 class ApiClient(object):
     """Base client. ``request()`` takes a route template and its parameters, so every request is
     counted under its route (``GET /v1/projects/{project}``) whatever the IDs were.
@@ -171,6 +177,12 @@ class ApiClient(object):
         self.clock = time.monotonic
         # Called with one sentence before every rate-limit wait (a module's ``warn``), so that a wait is visible.
         self.on_wait = on_wait
+        # Set (a ``time.time()``) by a module that waits in slices (progress_interval): a rate-limit wait before a read
+        # that would go past it waits until then and raises SliceOver, so that the wait shows as progress. Only while
+        # nothing was written by this process, or while ``slice_anywhere`` (a poll, whose resume names what was
+        # started): a write is never left unknown to the next slice.
+        self.slice_end = None
+        self.slice_anywhere = False
         self.waits = []
         # A client given its own ``sleep`` simulates its waits (tests): the shared ledger runs on real time, so such a
         # client keeps to its own budget unless told otherwise.
@@ -276,6 +288,15 @@ class ApiClient(object):
                 % (why, seconds, self.max_rate_limit_wait),
                 status=429, error_id="rate_limit", method=method, route=route)
         if seconds > 0:
+            if (self.slice_end is not None and time.time() + seconds > self.slice_end
+                    and method in IDEMPOTENT_READS
+                    and (self.slice_anywhere or not self.request_count(writes_only=True))):
+                # The slice ends first: wait what is left of it and say so; the next slice waits the rest.
+                left = max(0.0, self.slice_end - time.time())
+                self.waited_seconds += left
+                (sleep or self.sleep)(left)
+                raise SliceOver("%s API: %s, %ds to wait before %s %s"
+                                % (self.api_name, why, math.ceil(seconds - left), method, route))
             if seconds >= 1:
                 note = "%s API: %s, waiting %ds before %s %s" % (self.api_name, why, math.ceil(seconds), method, route)
                 self.waits.append(note)

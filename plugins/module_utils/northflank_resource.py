@@ -183,9 +183,9 @@ class NorthflankResource(NorthflankModule):
             refused = self.forbidden_change(body, None, [])
             if refused:
                 self.fail(refused)
+            self.partial = {"changed": True, "diff": dict(before={}, after=mask(body, self.secret_paths))}
             result = body if check else self.wait(self.create(body))
-            return {"changed": True, "diff": dict(before={}, after=mask(body, self.secret_paths)),
-                    self.result_key: mask(result, self.secret_paths)}
+            return dict(self.partial, **{self.result_key: mask(result, self.secret_paths)})
 
         view = self.view(current)
         changes = differences(body, view, exact=self.exact_paths)
@@ -200,6 +200,7 @@ class NorthflankResource(NorthflankModule):
         if refused:
             self.fail(refused)
         before, after = mask_changed_secrets(pick(view, changes), pick(body, changes), self.secret_paths)
+        # What a wait cut short by progress_interval returns (northflank_module.py): the change is made.
+        self.partial = {"changed": True, "diff": dict(before=before, after=after), "changed_paths": changes}
         result = current if check else self.wait(self.update(body, changes, current))
-        return {"changed": True, "diff": dict(before=before, after=after), "changed_paths": changes,
-                self.result_key: mask(result, self.secret_paths)}
+        return dict(self.partial, **{self.result_key: mask(result, self.secret_paths)})

@@ -27,6 +27,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
   - herokumigrate.northflank.northflank_resource
 options:
   project:
@@ -225,6 +226,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import progress_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, derive_id)
 
@@ -415,6 +417,7 @@ class Addon(NorthflankResource):
 def main():
     module = AnsibleModule(
         argument_spec=Addon.spec(
+            **progress_spec(),
             project=dict(type="str", required=True),
             name=dict(type="str", required=True),
             type=dict(type="str"),

@@ -26,6 +26,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
 options:
   project:
     description:
@@ -176,7 +177,8 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import NorthflankError
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, progress_spec)
 
 ADDON = "/v1/projects/{project}/addons/{addon}"
 IMPORT = ADDON + "/import"
@@ -278,6 +280,8 @@ class AddonImport(NorthflankModule):
                 actions.append("restore")
             if check or not params["wait"]:
                 return self.result(actions, before, backup, None)
+            # A wait cut short by progress_interval reports the import started (the next slice finds it by name).
+            self.partial = self.result(actions, before, None, None)
             backup = self.poll_status(lambda: self.client.get(BACKUP, **self.route(backup=backup["id"])), "import")
 
         restore = None
@@ -295,6 +299,7 @@ class AddonImport(NorthflankModule):
                           % (self.name, params["addon"], self.failure(restore, "restore")), backup=backup,
                           restore_result=restore, actions=actions)
             if restore.get("status") != DONE and params["wait"] and not check:
+                self.partial = self.result(actions, before, backup, None)
                 restore = self.poll_status(lambda: self.find_restore_by_id(backup, restore["id"]), "restore")
         return self.result(actions, before, backup, restore)
 
@@ -340,6 +345,7 @@ class AddonImport(NorthflankModule):
 
 def main():
     spec = AddonImport.spec(
+        **progress_spec(),
         project=dict(type="str", required=True),
         addon=dict(type="str", required=True),
         name=dict(type="str"),

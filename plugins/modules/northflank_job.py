@@ -23,6 +23,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
   - herokumigrate.northflank.northflank_resource
   - herokumigrate.northflank.northflank_workload
 options:
@@ -205,6 +206,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import progress_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, derive_id, get_path)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils import northflank_workload as workload
@@ -359,21 +361,25 @@ class Job(NorthflankResource):
 
     def start_run(self):
         params = self.params
-        run = self.client.post(RUNS, {}, project=params["project"], job=self.job_id) or {}
+        # The slice before this one (progress_interval) started the run: wait for it, start none.
+        run = self.resume.get("run") or self.client.post(RUNS, {}, project=params["project"], job=self.job_id) or {}
         if not params["run_wait"]:
             return run
         finished = self.poll(lambda: self.client.get(RUN, project=params["project"], job=self.job_id, run=run["id"]),
                              done=lambda r: r.get("concluded") and r.get("status") == "SUCCESS",
                              failed=lambda r: r.get("concluded") and r.get("status") != "SUCCESS",
-                             what="run %s" % run.get("runName", run.get("id")), timeout=params["run_timeout"],
-                             interval=30)
+                             what="run %s" % (run.get("runName") or run.get("id")), timeout=params["run_timeout"],
+                             interval=30, resume=dict(run=dict((k, run.get(k)) for k in ("id", "runName"))))
         return dict(run, status=finished.get("status"))
 
     def _run(self):
         result = super(Job, self)._run()
         params = self.params
-        if params["state"] == "present" and (params["run"] or params["force_run"]) and self.needs_run(result):
+        if params["state"] != "present" or not (params["run"] or params["force_run"]):
+            return result
+        if self.resume.get("run") or self.needs_run(result):
             result["changed"] = True
+            self.partial = dict(result)  # what a wait cut short by progress_interval returns with the run started
             result["job_run"] = None if self.module.check_mode else self.start_run()
         return result
 
@@ -394,6 +400,7 @@ def argument_spec():
         run_wait=dict(type="bool", default=False),
         run_timeout=dict(type="int", default=1800),
     )
+    spec.update(progress_spec())
     return Job.spec(**spec)
 
 

@@ -26,6 +26,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
 attributes:
   check_mode:
     description: Reads the job and its runs and reports whether a run would start; writes nothing.
@@ -118,7 +119,8 @@ from datetime import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, progress_spec)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id
 
 JOB = "/v1/projects/{project}/jobs/{job}"
@@ -239,6 +241,7 @@ class JobRun(NorthflankModule):
 def main():
     module = AnsibleModule(
         argument_spec=JobRun.spec(
+            **progress_spec(),
             project=dict(type="str", required=True),
             job=dict(type="str", required=True),
             key=dict(type="str", required=True, no_log=False),

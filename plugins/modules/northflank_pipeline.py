@@ -24,6 +24,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
   - herokumigrate.northflank.northflank_resource
 options:
   project:
@@ -229,6 +230,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import progress_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     GROUP_NAME, NorthflankResource, check_name, derive_id, differences)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
@@ -375,6 +377,14 @@ class Pipeline(NorthflankResource):
             run = created.get("templateRun") or self.client.post(TEMPLATE_RUNS, {},
                                                                  template=self.extra["template"]["id"])
         else:
+            in_flight = self.run_in_flight()
+            if in_flight is not None:
+                # Started by an earlier task, or by the slice of this task before (progress_interval), and not over:
+                # wait for it rather than start a second run; start one only if it left the pipeline short.
+                self.finish_run(in_flight)
+                pipeline = self.fetch()
+                if pipeline is not None and not differences(body, self.view(pipeline)):
+                    return pipeline
             update = pipeline_template(self.template_name, params["name"], params["project"], stages,
                                        description=params["description"], template_description=description,
                                        create=False)
@@ -395,12 +405,28 @@ class Pipeline(NorthflankResource):
                       "A3)" % (run_of, ", ".join(left), ASSUMPTIONS), pipeline=pipeline, **context)
         return pipeline
 
+    def run_in_flight(self):
+        """The latest run of the template that is not over, or None."""
+        runs = self.client.list(TEMPLATE_RUNS, "templateRuns", template=self.extra["template"]["id"])
+        going = [r for r in runs if r.get("id") and not run_concluded(r)]
+        return max(going, key=lambda r: (r.get("createdAt") or r.get("startedAt") or "", r["id"])) if going else None
+
+    def wait(self, resource):
+        """The slice after one cut short by progress_interval waits for the template run that slice started."""
+        run_id = self.resume.get("template_run")
+        if run_id and "template_run" not in self.extra:
+            self.extra["template"]["id"] = self.resume.get("template") or self.extra["template"]["id"]
+            self.finish_run(dict(id=run_id))
+            return self.fetch() or resource
+        return resource
+
     def finish_run(self, run):
         template_id = self.extra["template"]["id"]
         if run.get("id") and not run_concluded(run):
             run = self.poll(lambda: self.client.get(TEMPLATE_RUN, template=template_id, run=run["id"]),
                             done=run_concluded, what="template run", timeout=self.params["wait_timeout"],
-                            interval=self.params["poll_interval"], describe=lambda r: "status %s" % r.get("status"))
+                            interval=self.params["poll_interval"], describe=lambda r: "status %s" % r.get("status"),
+                            resume=dict(template=template_id, template_run=run["id"]))
         failed = run_failed_nodes(run)
         self.extra["template_run"] = dict(id=run.get("id"), status=run.get("status"), failed_nodes=failed)
         if run.get("status") != "success":
@@ -459,6 +485,7 @@ def main():
     )
     module = AnsibleModule(
         argument_spec=Pipeline.spec(
+            **progress_spec(),
             project=dict(type="str", required=True),
             name=dict(type="str", required=True),
             description=dict(type="str"),

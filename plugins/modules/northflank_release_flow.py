@@ -24,6 +24,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
   - herokumigrate.northflank.northflank_resource
 options:
   project:
@@ -268,6 +269,7 @@ api_requests:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import progress_spec
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import (
     NorthflankResource, check_name, pick)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_specs import (
@@ -431,6 +433,10 @@ class ReleaseFlow(NorthflankResource):
 
     def start_run(self):
         params = self.params
+        resumed = self.resume.get("run_id")
+        if resumed:
+            # The slice before this one (progress_interval) started the run: wait for it, start none.
+            return self.wait_for(dict(id=resumed, started=True))
         if params["run_name"]:
             earlier = self.find_run(params["run_name"])
             if earlier is not None:
@@ -443,7 +449,10 @@ class ReleaseFlow(NorthflankResource):
         run = answer if isinstance(answer, dict) and answer.get("id") else None
         if run is None and params["run_name"]:
             run = self.find_run(params["run_name"])
-        run = dict(run or {}, started=True)
+        return self.wait_for(dict(run or {}, started=True))
+
+    def wait_for(self, run):
+        params = self.params
         if params["wait"]:
             if not run.get("id"):
                 self.module.warn(
@@ -459,6 +468,7 @@ class ReleaseFlow(NorthflankResource):
                         timeout=params["wait_timeout"],
                         interval=params["poll_interval"],
                         describe=lambda r: "status %s" % r.get("status"),
+                        resume=dict(run_id=run["id"]),
                     ),
                     started=True,
                 )
@@ -477,6 +487,7 @@ class ReleaseFlow(NorthflankResource):
             return self.absent()
         result = super(ReleaseFlow, self)._run()
         if self.params["run"]:
+            self.partial = dict(result)  # what a wait cut short by progress_interval returns with the run started
             run = self.start_run()
             keep = ("id", "name", "status", "concluded", "startedAt", "concludedAt", "createdAt", "started")
             result["run"] = dict((k, v) for k, v in run.items() if k in keep)
@@ -488,6 +499,7 @@ class ReleaseFlow(NorthflankResource):
 def main():
     module = AnsibleModule(
         argument_spec=ReleaseFlow.spec(
+            **progress_spec(),
             project=dict(type="str", required=True),
             pipeline=dict(type="str", required=True),
             stage=dict(type="str", required=True, choices=list(STAGES)),

@@ -24,6 +24,7 @@ author:
   - herokumigrate maintainers (@herokumigrate)
 extends_documentation_fragment:
   - herokumigrate.northflank.northflank
+  - herokumigrate.northflank.northflank_progress
 attributes:
   check_mode:
     description: Reads the services and reports the restart it would make; restarts nothing.
@@ -93,7 +94,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import NorthflankModule
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_module import (
+    NorthflankModule, progress_spec)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank_resource import derive_id
 
 SERVICE = "/v1/projects/{project}/services/{service}"
@@ -142,6 +144,10 @@ class ServiceRestart(NorthflankModule):
 
     def _run(self):
         params = self.params
+        restarted = self.resume.get("restarted")
+        if restarted:
+            # The slice before this one (progress_interval) restarted them: wait for those rollouts, restart nothing.
+            return self.wait_for(restarted)
         before = {}
         for name in params["services"]:
             sid = derive_id(name)
@@ -157,14 +163,27 @@ class ServiceRestart(NorthflankModule):
             self.client.post(RESTART, None, project=params["project"], service=sid)
         if not params["wait"]:
             return dict(changed=True, services=[dict(id=sid, status=None) for sid in before])
-        deadline = time.time() + params["wait_timeout"]
+        self.partial = dict(changed=True)
+        return self.wait_for(before)
+
+    def wait_for(self, before):
+        """Wait for the rollouts the restarts started; ``before`` maps each service to its last transition time before
+        the restart (``None`` when it had none). The wait is of all services together, over the slices."""
+        params = self.params
+        deadline = (self.resume.get("started") or time.time()) + params["wait_timeout"]
+        moved = set(self.resume.get("moved") or [])
         done = []
         for sid, transition in before.items():
             watch = Rollout(transition)
+            watch.moved = sid in moved
             service = self.poll(lambda sid=sid: self.client.get(SERVICE, project=params["project"], service=sid),
                                 watch.settled, watch.failed, what="%s after the restart" % sid,
-                                timeout=max(1, deadline - time.time()), first=params["poll_interval"],
-                                interval=6 * params["poll_interval"], describe=lambda s: rollout(s).get("status"))
+                                timeout=params["wait_timeout"], deadline=deadline, first=params["poll_interval"],
+                                interval=6 * params["poll_interval"], describe=lambda s: rollout(s).get("status"),
+                                resume=lambda sid=sid, watch=watch: dict(
+                                    restarted=before, started=deadline - params["wait_timeout"],
+                                    moved=sorted(moved | set([sid] if watch.moved else []))))
+            moved.add(sid)
             done.append(dict(id=sid, status=rollout(service).get("status")))
         return dict(changed=True, services=done)
 
@@ -172,6 +191,7 @@ class ServiceRestart(NorthflankModule):
 def main():
     module = AnsibleModule(
         argument_spec=ServiceRestart.spec(
+            **progress_spec(),
             project=dict(type="str", required=True),
             services=dict(type="list", elements="str", required=True),
             wait=dict(type="bool", default=True),

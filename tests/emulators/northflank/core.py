@@ -153,6 +153,8 @@ class Core(_server.Emulator):
         self, rate_limit: int = 1000, rate_window: float = 3600.0, pg: Optional[PostgresData] = None, **kwargs
     ):
         self.rate = {"budget": rate_limit, "window": rate_window, "start": None, "used": 0}
+        # Reads each record has had at its current status step, while POST /_admin/hold asks for more than one.
+        self.held: dict = {}
         self._dirty = False
         self.pg = pg  # real postgresql imports and restores, when given
         self.workdir: Optional[tempfile.TemporaryDirectory] = None  # holds the dumps when no --data-dir is given
@@ -244,6 +246,8 @@ class Core(_server.Emulator):
     def admin(self, req: Request) -> Optional[Response]:
         if req.path == "/_admin/next-outcome":
             return self.admin_outcome(req)
+        if req.path == "/_admin/hold":
+            return self.admin_hold(req)
         if req.path != "/_admin/rate-limit":
             return None
         if req.method == "POST":
@@ -273,6 +277,18 @@ class Core(_server.Emulator):
             outcomes[f"{kind}:{body['project']}/{body[kind]}"] = [outcome] * int(body.get("count", 1))
             self.save()
         return Response(200, {"outcomes": outcomes})
+
+    def admin_hold(self, req: Request) -> Response:
+        """``POST /_admin/hold {"reads": N}``: from now on every asynchronous status step takes N reads instead of one
+        (a long wait, for the progress tests); ``GET`` reads it. Kept in the state: ``PUT /_admin/state {}`` ends it."""
+        if req.method == "POST":
+            reads = (req.json() or {}).get("reads", 1)
+            if not isinstance(reads, int) or reads < 1:
+                return Response(400, {"error": 'expected {"reads": N}, N >= 1'})
+            self.state["hold_reads"] = reads
+            self.held.clear()
+            self.save()
+        return Response(200, {"reads": self.state.get("hold_reads", 1)})
 
     def take_outcome(self, kind: str, record: dict) -> Optional[str]:
         """The outcome a test set for this run or rollout (``admin_outcome``), consumed; None for the default."""
@@ -410,6 +426,12 @@ class Core(_server.Emulator):
 
     def advance(self, record: dict, ready: bool = True) -> dict:
         """One status step per read (see module docstring); ``ready=False`` holds the record where it is."""
+        if ready and record.get("next") and self.state.get("hold_reads", 1) > 1:
+            # POST /_admin/hold: this step lasts that many reads.
+            reads = self.held[id(record)] = self.held.get(id(record), 0) + 1
+            ready = reads >= self.state["hold_reads"]
+            if ready:
+                del self.held[id(record)]
         if ready and record.get("next"):
             record["status"] = record["next"].pop(0)
             record["updatedAt"] = now_iso()
