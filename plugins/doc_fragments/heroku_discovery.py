@@ -27,7 +27,7 @@ options:
     default: https://particleboard.heroku.com
   inventory_snapshot:
     description:
-      - What the C(herokumigrate.northflank.heroku) inventory read of the unit: its host variable C(heroku_snapshot)
+      - What the C(herokumigrate.northflank.heroku) inventory read of the unit, its host variable C(heroku_snapshot)
         (C(read_at), C(from_cache), C(pipeline), and per app C(app), C(formation) and C(pipeline) with the stage).
       - When given, recent enough (O(snapshot_max_age)), not served from the inventory cache and of this app or
         pipeline, it stands for the app, formation, pipeline coupling and pipeline reads, which are then not sent.
