@@ -14,8 +14,8 @@ the add-on. Container-registry apps skip the slug, image and buildpack reads (8)
 
 With a snapshot from the inventory (``inventory_snapshot``: the app, its formation and its pipeline
 and stage, as the inventory read them moments before), the app, formation, coupling and pipeline
-reads are skipped: 7 for a Cedar app. A snapshot older than ``snapshot_max_age`` (an inventory
-cache), or of another app, is not used.
+reads are skipped: 7 for a Cedar app. A snapshot the inventory served from its cache, older than
+``snapshot_max_age``, or of another unit is not used (``usable_snapshot``).
 """
 
 from __future__ import annotations
