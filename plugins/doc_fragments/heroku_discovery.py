@@ -25,6 +25,19 @@ options:
         unknown.
     type: str
     default: https://particleboard.heroku.com
+  inventory_snapshot:
+    description:
+      - What the C(herokumigrate.northflank.heroku) inventory read of the unit, its host variable C(heroku_snapshot)
+        (C(read_at), C(from_cache), C(pipeline), and per app C(app), C(formation) and C(pipeline) with the stage).
+      - When given, recent enough (O(snapshot_max_age)), not served from the inventory cache and of this app or
+        pipeline, it stands for the app, formation, pipeline coupling and pipeline reads, which are then not sent.
+        Otherwise it is ignored and everything is read (RV(inventory_snapshot) says why).
+    type: dict
+  snapshot_max_age:
+    description:
+      - Age in seconds beyond which O(inventory_snapshot) is ignored and the unit read again. V(0) never uses it.
+    type: int
+    default: 1800
 attributes:
   check_mode:
     description: Reads only, so it runs the same in check mode.

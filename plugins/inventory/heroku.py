@@ -34,6 +34,13 @@ description:
     C(herokumigrate_project) in host variables to choose another."
   - Costs the pages of C(GET /apps) (1000 apps a page), C(GET /pipeline-couplings) and C(GET /pipelines), plus one
     C(GET /apps/{app}/formation) per app kept by the filters; enable the inventory cache for large accounts.
+  - "Each host also gets C(heroku_snapshot): what was read of the unit (C(read_at), UTC; C(from_cache), true when the
+    unit was served from the inventory cache; C(pipeline), its C(id), C(name) and C(generation), or null; and C(apps),
+    per app its C(app) fields, C(formation) and C(pipeline) with the stage). The role passes it to
+    M(herokumigrate.northflank.heroku_app_info) and M(herokumigrate.northflank.heroku_pipeline_info) (option
+    O(herokumigrate.northflank.heroku_app_info#module:inventory_snapshot)), which then skip the app, formation, coupling
+    and pipeline reads, unless it came from the cache or is older than their C(snapshot_max_age). It holds no secret
+    (no config var is read)."
   - Uses a YAML configuration file that ends with C(heroku.yml) or C(heroku.yaml).
 author:
   - herokumigrate maintainers (@herokumigrate)
@@ -135,6 +142,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 units = self._cache[cache_key]
             except KeyError:
                 units = None
+            else:
+                # Read earlier, by another run: the discovery modules read such units again (heroku_snapshot).
+                units = [dict(u, snapshot=dict(u["snapshot"], from_cache=True)) if u.get("snapshot") else u
+                         for u in units]
         if units is None:
             try:
                 units = self._discover()
@@ -237,9 +248,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 group = self._sanitize_group_name("%s_%s" % (prefix, value))
                 self.inventory.add_group(group)
                 self.inventory.add_child(group, name)
+        unit = dict(unit)
+        snapshot = unit.pop("snapshot", None)
         host_vars = dict(heroku_unit=unit, heroku_migration=unit["migration"])
         for key, value in host_vars.items():
             self.inventory.set_variable(name, key, value)
+        if snapshot:
+            # What was read of the unit, for the discovery modules to skip those requests (docs/heroku-discovery.md).
+            self.inventory.set_variable(name, "heroku_snapshot", snapshot)
         if unit.get("project"):
             # The plan names the project after it (role variable herokumigrate_project); host_vars files still win.
             self.inventory.set_variable(name, "herokumigrate_project", unit["project"])

@@ -6,15 +6,23 @@ and the account into migration units (the inventory). docs/heroku-discovery.md h
 the requests and the rules.
 
 Requests for one app: the app, formation, config vars, add-on attachments (with the config var
-names each sets), add-ons, domains, features, pipeline coupling, the newest releases, then the
-current slug and the buildpack installations (Cedar) or the current OCI image (Fir): 11 for a
+names each sets and, embedded, each add-on with its plan: the add-on list itself is read only when
+Heroku did not embed them), domains, features, pipeline coupling, the newest releases, then the
+current slug and the buildpack installations (Cedar) or the current OCI image (Fir): 10 for a
 Cedar app, plus the pipeline's name when the app is coupled and the Scheduler's jobs when it has
-the add-on. Container-registry apps skip the slug, image and buildpack reads (9).
+the add-on. Container-registry apps skip the slug, image and buildpack reads (8).
+
+With a snapshot from the inventory (``inventory_snapshot``: the app, its formation and its pipeline
+and stage, as the inventory read them moments before), the app, formation, coupling and pipeline
+reads are skipped: 7 for a Cedar app. A snapshot the inventory served from its cache, older than
+``snapshot_max_age``, or of another unit is not used (``usable_snapshot``).
 """
 
 from __future__ import annotations
 
+import calendar
 import fnmatch
+import time
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -39,6 +47,12 @@ SCHEDULER_ADDON = "scheduler"
 SCHEDULER_ACCEPT = "application/vnd.api+json"
 RELEASE_RANGE = "version ..; max=10, order=desc"
 ATTACHMENT_INCLUSION = "addon:plan,config_vars"
+# How old (seconds) the inventory's snapshot may be and still be used, unless the task says otherwise: about a long
+# fleet run's length. A snapshot the inventory served from its cache is never used. See docs/heroku-discovery.md, "The
+# inventory's snapshot".
+SNAPSHOT_MAX_AGE = 1800
+# Clocks of the inventory's host and the module's host may differ a little.
+SNAPSHOT_CLOCK_SKEW = 60
 
 
 def _name(value):
@@ -57,18 +71,32 @@ class HerokuDiscovery(object):
         self.warn = warn or (lambda msg: None)
 
     # -- one app ------------------------------------------------------------------------
-    def app_info(self, app_ref, coupling=None, pipeline=None):
+    def app_info(self, app_ref, coupling=None, pipeline=None, snapshot=None):
+        """One app. ``snapshot`` (an entry of the inventory's snapshot, already checked by ``usable_snapshot``:
+        ``{"app", "formation", "pipeline"}``) stands for the app, formation, coupling and pipeline reads."""
         c = self.client
-        app = c.get(APP, app=app_ref)
+        if snapshot is not None:
+            app = dict(snapshot["app"])
+            if snapshot.get("pipeline"):
+                coupling = dict(stage=snapshot["pipeline"]["stage"], pipeline=dict(id=snapshot["pipeline"]["id"]))
+                pipeline = dict(id=snapshot["pipeline"]["id"], name=snapshot["pipeline"]["name"])
+            else:
+                coupling, pipeline = False, None
+        else:
+            app = c.get(APP, app=app_ref)
         ref = app["id"]
         fields = app_fields(app)
         generation = fields["generation"]
         container = "container" in (fields["stack"], fields["build_stack"])
 
-        formation = self._formation(ref)
+        formation = [dict(row) for row in snapshot["formation"]] if snapshot is not None else self._formation(ref)
         config_vars = dict((k, "" if v is None else v) for k, v in (c.get(APP + "/config-vars", app=ref) or {}).items())
         attachments = c.list(APP + "/addon-attachments", app=ref, headers={"Accept-Inclusion": ATTACHMENT_INCLUSION})
-        addons = self._addons(app, c.list(APP + "/addons", app=ref), attachments)
+        listed = addons_from_attachments(attachments)
+        if listed is None:
+            # Heroku did not embed every add-on's plan: the add-on list is the documented source.
+            listed = c.list(APP + "/addons", app=ref)
+        addons = self._addons(app, listed, attachments)
         domains = [
             dict(hostname=d["hostname"], kind=d["kind"], cname=d.get("cname"), status=d.get("status"))
             for d in c.list(APP + "/domains", app=ref)
@@ -77,6 +105,7 @@ class HerokuDiscovery(object):
 
         if coupling is None:
             coupling = c.get_or_none(APP + "/pipeline-couplings", app=ref)
+        coupling = coupling or None  # False: the snapshot says the app is in no pipeline
         if coupling and pipeline is None:
             pipeline = c.get("/pipelines/{pipeline}", pipeline=coupling["pipeline"]["id"])
 
@@ -262,7 +291,9 @@ class HerokuDiscovery(object):
         return info
 
     def units(self, app_patterns=("*",), pipeline_patterns=("*",), teams=()):
-        """One unit per pipeline and one per app outside any pipeline, filtered by name patterns and teams."""
+        """One unit per pipeline and one per app outside any pipeline, filtered by name patterns and teams. Each unit
+        has its ``snapshot`` (see ``unit_snapshot``): what was read of it, for the discovery modules to reuse."""
+        read_at = time.time()
         apps = self.client.list("/apps")
         apps_by_id = dict((a["id"], a) for a in apps)
         members = {}
@@ -289,24 +320,32 @@ class HerokuDiscovery(object):
                 continue
             summaries = [self.app_summary(app, coupling, pipeline) for coupling, app in pairs]
             info = dict(apps=summaries)
-            units.append(
-                _unit(
-                    "pipeline", pipeline, summaries, classify_pipeline(info), projects[("pipeline", pipeline["name"])]
-                )
+            unit = _unit(
+                "pipeline", pipeline, summaries, classify_pipeline(info), projects[("pipeline", pipeline["name"])]
             )
+            unit["snapshot"] = unit_snapshot(read_at, summaries, pipeline)
+            units.append(unit)
         for app in sorted(apps, key=lambda a: a["name"]):
             if app["id"] in coupled or not _matches(app["name"], app_patterns) or not in_teams(app):
                 continue
             summary = self.app_summary(app)
-            units.append(_unit("app", app, [summary], summary["migration"], projects[("app", app["name"])]))
+            unit = _unit("app", app, [summary], summary["migration"], projects[("app", app["name"])])
+            unit["snapshot"] = unit_snapshot(read_at, [summary])
+            units.append(unit)
         return units
 
     # -- one pipeline ---------------------------------------------------------------------
-    def pipeline_info(self, pipeline_ref):
+    def pipeline_info(self, pipeline_ref, snapshot=None):
+        """One pipeline. ``snapshot`` (the inventory's, already checked by ``usable_snapshot``) stands for the pipeline
+        and couplings reads, and for each app's app, formation and coupling reads."""
         c = self.client
-        pipeline = c.get("/pipelines/{pipeline}", pipeline=pipeline_ref)
-        couplings = c.list("/pipelines/{pipeline}/pipeline-couplings", pipeline=pipeline["id"])
-        apps = [self.app_info(cp["app"]["id"], coupling=cp, pipeline=pipeline) for cp in couplings]
+        if snapshot is not None:
+            pipeline = dict(snapshot["pipeline"])
+            apps = [self.app_info(entry["app"]["id"], snapshot=entry) for entry in snapshot["apps"]]
+        else:
+            pipeline = c.get("/pipelines/{pipeline}", pipeline=pipeline_ref)
+            couplings = c.list("/pipelines/{pipeline}/pipeline-couplings", pipeline=pipeline["id"])
+            apps = [self.app_info(cp["app"]["id"], coupling=cp, pipeline=pipeline) for cp in couplings]
         apps.sort(key=lambda a: _stage_order(a["pipeline"]["stage"], a["app"]["name"]))
         stages = {}
         for info in apps:
@@ -318,6 +357,74 @@ class HerokuDiscovery(object):
         )
         info["migration"] = classify_pipeline(info)
         return info
+
+
+def addons_from_attachments(attachments):
+    """The app's add-ons, from its attachments read with ``Accept-Inclusion: addon:plan`` (each attachment embeds its
+    add-on: id, name, billing app and plan). The add-ons an app has access to are those attached to it, so this is the
+    add-on list without its request; the service is the plan name's prefix (``heroku-postgresql:essential-0``).
+    None when one attachment lacks its plan (the header not honoured): then read the add-on list."""
+    addons = {}
+    for attachment in attachments:
+        addon = attachment.get("addon") or {}
+        plan = _name(addon.get("plan"))
+        if not addon.get("id") or not plan or ":" not in plan:
+            return None
+        addons.setdefault(
+            addon["id"],
+            dict(id=addon["id"], name=addon.get("name"), app=addon.get("app"), plan=addon.get("plan"),
+                 addon_service=dict(name=plan.split(":", 1)[0])),
+        )
+    return list(addons.values())
+
+
+def unit_snapshot(read_at, summaries, pipeline=None):
+    """What the inventory read of a unit, for the discovery modules (host variable ``heroku_snapshot``): when, and per
+    app the app's fields, its formation and its pipeline and stage; a pipeline unit also its pipeline. No secret: the
+    inventory reads no config var."""
+    return dict(
+        read_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(read_at)),
+        from_cache=False,
+        pipeline=dict(id=pipeline["id"], name=pipeline["name"], generation=_name(pipeline.get("generation")))
+        if pipeline
+        else None,
+        apps=[dict(app=s["app"], formation=s["formation"], pipeline=s["pipeline"]) for s in summaries],
+    )
+
+
+def usable_snapshot(snapshot, kind, ref, max_age, now=None):
+    """``(snapshot, why_not)``: the inventory's snapshot if it describes this ``kind`` (``app`` or ``pipeline``) named
+    or identified by ``ref`` and is at most ``max_age`` seconds old, else None and the reason (it is then not used and
+    everything is read again). For an app, the snapshot returned is the app's entry."""
+    if not snapshot:
+        return None, "no snapshot"
+    if not max_age or max_age <= 0:
+        return None, "snapshot_max_age is 0"
+    if snapshot.get("from_cache"):
+        return None, "snapshot from the inventory cache"
+    try:
+        read_at = calendar.timegm(time.strptime(snapshot["read_at"], "%Y-%m-%dT%H:%M:%SZ"))
+        age = (time.time() if now is None else now) - read_at
+        apps = snapshot["apps"]
+        for entry in apps:
+            if not (entry["app"]["id"] and entry["app"]["name"] and isinstance(entry["formation"], list)):
+                return None, "snapshot malformed"
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None, "snapshot malformed"
+    if age > max_age:
+        return None, "snapshot %d s old (snapshot_max_age %d s)" % (age, max_age)
+    if age < -SNAPSHOT_CLOCK_SKEW:
+        return None, "snapshot read in the future (clock skew)"
+    if kind == "app":
+        if snapshot.get("pipeline") or len(apps) != 1 or ref not in (apps[0]["app"]["id"], apps[0]["app"]["name"]):
+            return None, "snapshot of another unit"
+        return apps[0], None
+    pipeline = snapshot.get("pipeline") or {}
+    if ref not in (pipeline.get("id"), pipeline.get("name")) or not all(
+        (e.get("pipeline") or {}).get("id") == pipeline["id"] for e in apps
+    ):
+        return None, "snapshot of another unit"
+    return snapshot, None
 
 
 def release_artifacts(release):
@@ -417,6 +524,8 @@ def discovery_argument_spec():
     options["scheduler_url"] = dict(
         type="str", default=SCHEDULER_URL, fallback=(env_fallback, ["HEROKU_SCHEDULER_API_URL"])
     )
+    options["inventory_snapshot"] = dict(type="dict")
+    options["snapshot_max_age"] = dict(type="int", default=SNAPSHOT_MAX_AGE)
     return options
 
 

@@ -12,11 +12,13 @@ version_added: 1.0.0
 description:
   - Reads one Heroku app through the Platform API into one normalised structure, the input of the migration roles.
   - "Only reads: sends GET requests and nothing else."
-  - "Costs 11 GET requests for a Cedar (classic buildpack) app: the app, formation, config vars, add-ons, add-on
-    attachments, domains, features, pipeline coupling, releases, the current slug and the buildpack installations. One
-    more when the app is in a pipeline (the pipeline's name), one more (to the Scheduler's host) when it has the Heroku
-    Scheduler add-on. A Fir app costs 10 (its OCI image replaces the slug and the buildpack installations), an app never
-    released 10 (no slug), a container-registry app 9 (neither). Each response is read once per task.
+  - "Costs 10 GET requests for a Cedar (classic buildpack) app: the app, formation, config vars, add-on attachments
+    (which embed each add-on with its plan; the add-on list is read only when they do not), domains, features, pipeline
+    coupling, releases, the current slug and the buildpack installations. One more when the app is in a pipeline (the
+    pipeline's name), one more (to the Scheduler's host) when it has the Heroku Scheduler add-on. A Fir app costs 9
+    (its OCI image replaces the slug and the buildpack installations), an app never released 9 (no slug), a
+    container-registry app 8 (neither). With the inventory's O(inventory_snapshot), 3 fewer (the app, formation and
+    coupling), the pipeline's name included: 7 for a Cedar app. Each response is read once per task.
     docs/heroku-discovery.md explains each request."
   - When O(config_var_values=true) the result holds the config var values; the whole task result is then hidden from
     output (as with C(no_log)), so register it and use it in later tasks.
@@ -42,6 +44,12 @@ EXAMPLES = r"""
 - name: Show its scenario
   ansible.builtin.debug:
     msg: "{{ acme.app_info.migration.scenario }}"
+
+- name: Read an app of the heroku inventory, reusing what the inventory read of it
+  herokumigrate.northflank.heroku_app_info:
+    app: "{{ heroku_unit.name }}"
+    inventory_snapshot: "{{ heroku_snapshot | default(omit) }}"
+  register: unit_app
 
 - name: Read the app with its config var values (the task's output is hidden)
   herokumigrate.northflank.heroku_app_info:
@@ -134,6 +142,13 @@ app_info:
     app: {name: acme-web, region: us, stack: heroku-24, generation: cedar}
     formation: [{type: web, quantity: 2, size: standard-1X, command: "bundle exec puma"}]
     migration: {scenario: single_dyno, reason: null, process_types: [web], warnings: []}
+inventory_snapshot:
+  description:
+    - Whether the inventory's snapshot (O(inventory_snapshot)) stood for the requests it covers (C(used)), and if not
+      C(reason) (no snapshot, from the inventory cache, too old, of another unit, malformed).
+  returned: always
+  type: dict
+  sample: {"used": true, "reason": null}
 api_requests:
   description:
     - Requests sent to the Heroku API by this task, per method and route.
@@ -147,7 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuError
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import (
-    discovery_argument_spec, discovery_from_module, request_counts)
+    discovery_argument_spec, discovery_from_module, request_counts, usable_snapshot)
 
 
 def main():
@@ -155,14 +170,18 @@ def main():
     options["app"] = dict(type="str", required=True)
     module = AnsibleModule(argument_spec=options, supports_check_mode=True)
     discovery = discovery_from_module(module)
+    snapshot, why_not = usable_snapshot(module.params["inventory_snapshot"], "app", module.params["app"],
+                                        module.params["snapshot_max_age"])
+    used = dict(used=snapshot is not None, reason=why_not)
     try:
-        info = discovery.app_info(module.params["app"])
+        info = discovery.app_info(module.params["app"], snapshot=snapshot)
     except HerokuError as exc:
         module.fail_json(msg=exc.unit_message("app", module.params["app"]),
-                         failure=exc.to_dict(), api_requests=request_counts(discovery))
+                         failure=exc.to_dict(), api_requests=request_counts(discovery), inventory_snapshot=used)
     if not module.params["config_var_values"]:
         info["config_vars"] = {}
-    module.exit_json(changed=False, app_info=info, api_requests=request_counts(discovery))
+    module.exit_json(changed=False, app_info=info, api_requests=request_counts(discovery),
+                     inventory_snapshot=used)
 
 
 if __name__ == "__main__":

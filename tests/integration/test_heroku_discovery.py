@@ -32,42 +32,43 @@ ACCEPT = "application/vnd.heroku+json; version=3"
 CONTAINER = "container-registry app: Heroku builds no source for it to rebuild"
 NO_FORMATION = "no dyno formation: nothing runs on Heroku to migrate"
 # app: (scenario, reason, GET requests of one heroku_app_info task). docs/heroku-discovery.md explains the counts:
-# 11 for a Cedar app; +1 in a pipeline (its name); +1 with the Scheduler add-on; Fir 10; never released 10; container 9.
+# 10 for a Cedar app; +1 in a pipeline (its name); +1 with the Scheduler add-on; Fir 9; never released 9; container 8.
+# (The add-ons come embedded in their attachments: no GET /apps/{app}/addons.)
 EXPECTED = {
     "demo": {
-        "northwind-hello": ("single_dyno", None, 11),
-        "northwind-shop": ("multi_dyno", None, 12),
-        "northwind-api-staging": ("pipeline", None, 12),
-        "northwind-api": ("pipeline", None, 12),
-        "northwind-renderer": ("unsupported", CONTAINER, 9),
+        "northwind-hello": ("single_dyno", None, 10),
+        "northwind-shop": ("multi_dyno", None, 11),
+        "northwind-api-staging": ("pipeline", None, 11),
+        "northwind-api": ("pipeline", None, 11),
+        "northwind-renderer": ("unsupported", CONTAINER, 8),
     },
     "account": {
-        "hello-static": ("single_dyno", None, 11),
-        "acme-shop": ("multi_dyno", None, 12),
-        "billing-staging": ("pipeline", None, 12),
-        "billing-production": ("pipeline", None, 12),
-        "billing-pr-87": ("pipeline", None, 12),
-        "geo-api-us": ("pipeline", None, 12),
-        "geo-api-eu": ("pipeline", None, 12),
-        "legacy-placeholder": ("unsupported", NO_FORMATION, 10),
-        "pdf-renderer": ("unsupported", CONTAINER, 9),
-        "edge-gateway": ("multi_dyno", None, 10),
-        "analytics-core": ("multi_dyno", None, 11),
-        "analytics-dashboard": ("single_dyno", None, 11),
-        "config-zoo": ("single_dyno", None, 11),
-        "settings-heavy": ("single_dyno", None, 11),
-        "ledger-internal": ("multi_dyno", None, 11),
-        "old-blog": ("single_dyno", None, 11),
+        "hello-static": ("single_dyno", None, 10),
+        "acme-shop": ("multi_dyno", None, 11),
+        "billing-staging": ("pipeline", None, 11),
+        "billing-production": ("pipeline", None, 11),
+        "billing-pr-87": ("pipeline", None, 11),
+        "geo-api-us": ("pipeline", None, 11),
+        "geo-api-eu": ("pipeline", None, 11),
+        "legacy-placeholder": ("unsupported", NO_FORMATION, 9),
+        "pdf-renderer": ("unsupported", CONTAINER, 8),
+        "edge-gateway": ("multi_dyno", None, 9),
+        "analytics-core": ("multi_dyno", None, 10),
+        "analytics-dashboard": ("single_dyno", None, 10),
+        "config-zoo": ("single_dyno", None, 10),
+        "settings-heavy": ("single_dyno", None, 10),
+        "ledger-internal": ("multi_dyno", None, 10),
+        "old-blog": ("single_dyno", None, 10),
     },
 }
-# pipeline: (scenario, reason, stages, GET requests): 2 + 10 per Cedar app.
+# pipeline: (scenario, reason, stages, GET requests): 2 + 9 per Cedar app.
 PIPELINES = {
     "demo": {
         "northwind-api": (
             "pipeline",
             None,
             {"staging": ["northwind-api-staging"], "production": ["northwind-api"]},
-            22,
+            20,
         ),
     },
     "account": {
@@ -75,13 +76,13 @@ PIPELINES = {
             "unsupported",
             "pipeline spans several regions (eu, us): a Northflank project has one region",
             {"production": ["geo-api-eu", "geo-api-us"]},
-            22,
+            20,
         ),
         "billing": (
             "pipeline",
             None,
             {"review": ["billing-pr-87"], "staging": ["billing-staging"], "production": ["billing-production"]},
-            32,
+            29,
         ),
     },
 }
@@ -91,7 +92,6 @@ CEDAR_APP_ROUTES = {
     "GET /apps/{app}/formation": 1,
     "GET /apps/{app}/config-vars": 1,
     "GET /apps/{app}/addon-attachments": 1,
-    "GET /apps/{app}/addons": 1,
     "GET /apps/{app}/domains": 1,
     "GET /apps/{app}/features": 1,
     "GET /apps/{app}/pipeline-couplings": 1,
@@ -740,3 +740,117 @@ def test_inventory_name_clash_and_empty_pipeline(tmp_path):
         hostvars["empty"]["heroku_migration"]["reason"]
         == "pipeline has no apps in a development, staging or production stage"
     )
+
+
+# -- the inventory's snapshot (heroku_snapshot) ------------------------------------------------------------------------
+def discovery_of(server: EmulatorProcess):
+    from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku import HerokuClient
+    from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import HerokuDiscovery
+
+    client = HerokuClient(token=server.token, base_url=server.url)
+    scheduler = HerokuClient(token=server.token, base_url=server.env()["HEROKU_SCHEDULER_API_URL"])
+    return HerokuDiscovery(client, scheduler_client=scheduler)
+
+
+@pytest.mark.parametrize("account", ["demo", "account"])
+def test_snapshot_gives_what_reading_everything_gives(servers, account):
+    """Every unit of both accounts, read with the inventory's snapshot and without: the same info, and the snapshot
+    spares the app, formation, coupling and pipeline reads."""
+    from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import usable_snapshot
+
+    server = servers[account]
+    units = discovery_of(server).units()
+    for unit in units:
+        snapshot, why_not = usable_snapshot(unit["snapshot"], unit["kind"], unit["name"], 1800)
+        assert why_not is None, (unit["name"], why_not)
+        full, reuse = discovery_of(server), discovery_of(server)
+        if unit["kind"] == "app":
+            assert reuse.app_info(unit["name"], snapshot=snapshot) == full.app_info(unit["name"]), unit["name"]
+            spared = {"GET /apps/{app}", "GET /apps/{app}/formation", "GET /apps/{app}/pipeline-couplings"}
+        else:
+            reused = reuse.pipeline_info(unit["name"], snapshot=snapshot)
+            assert reused == full.pipeline_info(unit["name"]), unit["name"]
+            spared = {"GET /apps/{app}", "GET /apps/{app}/formation", "GET /pipelines/{pipeline}",
+                      "GET /pipelines/{pipeline}/pipeline-couplings"}
+        assert not spared & set(reuse.client.counts), (unit["name"], reuse.client.counts)
+        assert {k: v for k, v in full.client.counts.items() if k not in spared} == reuse.client.counts, unit["name"]
+
+
+@pytest.mark.parametrize("account", ["demo", "account"])
+def test_addons_from_attachments_are_the_addon_list(servers, account):
+    """The add-ons embedded in the attachments (Accept-Inclusion: addon:plan) are those GET /apps/{app}/addons lists,
+    with the same service, plan and owner; shared add-ons owned by another app included."""
+    from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import (
+        ATTACHMENT_INCLUSION,
+        addons_from_attachments,
+    )
+
+    discovery = discovery_of(servers[account])
+    c = discovery.client
+    for app in c.list("/apps"):
+        attachments = c.list("/apps/{app}/addon-attachments", app=app["id"],
+                             headers={"Accept-Inclusion": ATTACHMENT_INCLUSION})
+        embedded = addons_from_attachments(attachments)
+        assert embedded is not None, app["name"]
+        listed = c.list("/apps/{app}/addons", app=app["id"])
+        assert discovery._addons(app, embedded, attachments) == discovery._addons(app, listed, attachments), app["name"]
+    # without the inclusion, the attachments do not say the plan: the add-on list is read instead
+    some = next(a for a in c.list("/apps") if c.list("/apps/{app}/addon-attachments", app=a["id"]))
+    assert addons_from_attachments(c.list("/apps/{app}/addon-attachments", app=some["id"])) is None
+
+
+def test_snapshot_is_used_only_when_recent_live_and_of_this_unit(servers):
+    import calendar
+    import time
+
+    from ansible_collections.herokumigrate.northflank.plugins.module_utils.heroku_discovery import usable_snapshot
+
+    units = {u["name"]: u for u in discovery_of(servers["demo"]).units()}
+    app, pipeline = units["northwind-hello"]["snapshot"], units["northwind-api"]["snapshot"]
+    read_at = calendar.timegm(time.strptime(app["read_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert usable_snapshot(app, "app", "northwind-hello", 1800, now=read_at + 1799)[0] == app["apps"][0]
+    assert usable_snapshot(app, "app", app["apps"][0]["app"]["id"], 1800, now=read_at)[0] == app["apps"][0]
+    assert usable_snapshot(pipeline, "pipeline", "northwind-api", 1800, now=read_at)[0] == pipeline
+    for snapshot, kind, ref, max_age, now, why in [
+        (app, "app", "northwind-hello", 1800, read_at + 1801, "snapshot 1801 s old (snapshot_max_age 1800 s)"),
+        (app, "app", "northwind-hello", 0, read_at, "snapshot_max_age is 0"),
+        (dict(app, from_cache=True), "app", "northwind-hello", 1800, read_at, "snapshot from the inventory cache"),
+        (app, "app", "northwind-shop", 1800, read_at, "snapshot of another unit"),
+        (pipeline, "app", "northwind-api", 1800, read_at, "snapshot of another unit"),
+        (app, "pipeline", "northwind-hello", 1800, read_at, "snapshot of another unit"),
+        (dict(app, read_at="yesterday"), "app", "northwind-hello", 1800, read_at, "snapshot malformed"),
+        (dict(app, apps=[{"app": {}}]), "app", "northwind-hello", 1800, read_at, "snapshot malformed"),
+        (None, "app", "northwind-hello", 1800, read_at, "no snapshot"),
+        (app, "app", "northwind-hello", 1800, read_at - 3600, "snapshot read in the future (clock skew)"),
+    ]:
+        assert usable_snapshot(snapshot, kind, ref, max_age, now=now) == (None, why), why
+
+
+def test_inventory_snapshot_host_variable_and_cache(servers, tmp_path):
+    """heroku_snapshot: live from a fresh read (no secret in it), from_cache once served from the inventory cache."""
+    server = servers["demo"]
+    source = tmp_path / "cached.heroku.yml"
+    source.write_text(
+        "plugin: herokumigrate.northflank.heroku\ncache: true\ncache_plugin: ansible.builtin.jsonfile\n"
+        f"cache_connection: {tmp_path / 'cache'}\n"
+    )
+    first = listing(server, source)["_meta"]["hostvars"]
+    snapshot = first["northwind-api"]["heroku_snapshot"]
+    assert snapshot["from_cache"] is False and snapshot["pipeline"]["name"] == "northwind-api"
+    assert [(a["app"]["name"], a["pipeline"]["stage"]) for a in snapshot["apps"]] == [
+        ("northwind-api-staging", "staging"),
+        ("northwind-api", "production"),
+    ]
+    assert first["northwind-hello"]["heroku_snapshot"]["apps"][0]["formation"][0]["type"] == "web"
+    assert "snapshot" not in first["northwind-hello"]["heroku_unit"]
+    secrets = [
+        v
+        for a in yaml.safe_load((FIXTURES / "demo.yml").read_text())["apps"]
+        for k, v in (a.get("config_vars") or {}).items()
+        if re.search("SECRET|TOKEN|KEY|PASSWORD", k) and len(v) > 6
+    ]
+    assert secrets and not [v for v in secrets if v in json.dumps(first)]
+    server.clear_log()
+    again = listing(server, source)["_meta"]["hostvars"]
+    assert server.requests()["total"] == 0
+    assert all(v["heroku_snapshot"]["from_cache"] is True for v in again.values())
