@@ -529,8 +529,8 @@ def cutover_switch_state(state, switch, step, now=None):
     if step == "written" and not record.get("written_at"):
         record.update(attempt=state.get("attempt", 1), written_at=now, groups=_switch_groups(switch))
     if step == "restarted" and not record.get("switched_at"):
-        record.update(switched_at=now, restarted=sorted(s for e in switch or [] if e.get("links")
-                                                         for s in e.get("restart") or []))
+        restarted = sorted(s for e in switch or [] if e.get("links") for s in e.get("restart") or [])
+        record.update(switched_at=now, restarted=restarted)
     state["switch"] = record
     return state
 
