@@ -108,7 +108,7 @@ bench: venv
 .PHONY: soak
 soak: venv
 	SOAK=1 $(BIN)/python -m pytest -q tests/integration/test_faults.py tests/integration/test_interruptions.py \
-		tests/integration/test_secret_hygiene.py
+		tests/integration/test_secret_hygiene.py tests/integration/test_cutover_interruptions.py
 
 clean:
 	rm -rf build .pytest_cache
