@@ -126,6 +126,61 @@ def reference(server, tmp_path_factory) -> dict:
     return _REFERENCE
 
 
+def kill_at(world, proxy: FaultProxy, point) -> dict:
+    """cutover.yml killed right after the write ``point`` reached Northflank; asserts that nothing survived it."""
+    holder: dict = {}
+
+    def on_write(n, entry):
+        if "killed_at" not in holder and matches(point, n, entry):
+            holder["pids"] = holder["run"].kill()
+            holder["killed_at"] = time.monotonic()
+            holder["write"] = f"{n}: {entry['method']} {entry['path']}"
+            proxy.killed()
+
+    proxy.on_write = on_write
+    try:
+        world["northflank"].clear_log()
+        holder["run"] = run = cutover(world, proxy, "killed", start_only=True)
+        code = run.wait()
+        assert "killed_at" in holder, f"the run ended ({code}) before kill point {point!r}:\n{run.output()[-3000:]}"
+        assert code == -9
+        assert harness.wait_gone(holder["pids"]) == [], "processes of the killed run survived the kill"
+        time.sleep(max(0.0, harness.LATE_WINDOW - (time.monotonic() - holder["killed_at"])))
+        assert proxy.late == [], f"requests reached Northflank after the kill at write {holder['write']}"
+        proxy.reset_plan()
+    finally:
+        if "run" in holder and holder["run"].proc.poll() is None:
+            holder["run"].kill()
+            holder["run"].proc.wait(timeout=30)
+    return holder
+
+
+def rerun_converges(world, proxy: FaultProxy, expected: dict, where: str) -> None:
+    rerun = cutover(world, proxy, "rerun")
+    assert rerun.proc.returncode == 0, f"the re-run after a kill at write {where} failed:\n{rerun.output()[-5000:]}"
+    got = outcome(world)
+    # the attempt's id (a timestamp) tags the release job's run: the reference's is another
+    same_attempt = json.loads(
+        json.dumps(got["state"]).replace(got["file"]["attempt_id"], expected["file"]["attempt_id"])
+    )
+    # A re-run restarts the services again unless the state file recorded their restart: a restart changes nothing
+    # but its count (the services must read the links; the cut-over cannot tell a restart it did not see finish).
+    diffs = state_compare.compare(expected["state"], same_attempt)
+    assert [d for d in diffs if not re.match(r"services\.[^:]*\.restarts: 1 != 2$", d)] == [], f"killed at {where}"
+    restarts = {k: v for k, v in got["posts"].items() if k.endswith("/restart")}
+    assert {k: v for k, v in got["posts"].items() if k not in restarts} == {
+        k: v for k, v in expected["posts"].items() if k not in restarts
+    }, f"killed at write {where}"
+    assert set(restarts) == {k for k in expected["posts"] if k.endswith("/restart")}
+    assert all(1 <= n <= 2 for n in restarts.values()), restarts
+    converged(world, got)
+    # a further cut-over writes nothing
+    world["northflank"].clear_log()
+    again = cutover(world, proxy, "again")
+    assert again.proc.returncode == 0, again.output()[-3000:]
+    assert world["northflank"].requests()["writes"] == 0, world["northflank"].requests()["counts"]
+
+
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[re.sub(r"\W+", "_", str(p)).strip("_") for p in KILL_POINTS])
 def test_a_killed_cutover_converges_on_a_rerun(point, postgres_server, tmp_path_factory):  # noqa: F811
     expected = reference(postgres_server, tmp_path_factory)
@@ -133,45 +188,39 @@ def test_a_killed_cutover_converges_on_a_rerun(point, postgres_server, tmp_path_
         pytest.skip(f"the cut-over sends {len(expected['writes'])} writes")
     with make_world(postgres_server, tmp_path_factory.mktemp("cutover-killed")) as world:
         proxy = FaultProxy(world["northflank"].url, "northflank").start()
-        holder: dict = {}
-
-        def on_write(n, entry):
-            if "killed_at" not in holder and matches(point, n, entry):
-                holder["pids"] = holder["run"].kill()
-                holder["killed_at"] = time.monotonic()
-                holder["write"] = f"{n}: {entry['method']} {entry['path']}"
-                proxy.killed()
-
-        proxy.on_write = on_write
         try:
-            world["northflank"].clear_log()
-            holder["run"] = run = cutover(world, proxy, "killed", start_only=True)
-            code = run.wait()
-            assert "killed_at" in holder, f"the run ended ({code}) before kill point {point!r}:\n{run.output()[-3000:]}"
-            assert code == -9
-            assert harness.wait_gone(holder["pids"]) == [], "processes of the killed run survived the kill"
-            time.sleep(max(0.0, harness.LATE_WINDOW - (time.monotonic() - holder["killed_at"])))
-            assert proxy.late == [], f"requests reached Northflank after the kill at write {holder['write']}"
-            proxy.reset_plan()
-            rerun = cutover(world, proxy, "rerun")
-            assert rerun.proc.returncode == 0, (
-                f"the re-run after a kill at write {holder['write']} failed:\n{rerun.output()[-5000:]}"
+            holder = kill_at(world, proxy, point)
+            rerun_converges(world, proxy, expected, holder["write"])
+        finally:
+            proxy.stop()
+
+
+def test_a_migration_between_a_killed_switch_and_the_rerun_keeps_the_switch(postgres_server, tmp_path_factory):  # noqa: F811
+    """The window of the switch: killed right after the secret group's write (the links added under the names of the
+    variables it removed), before the state file records it; migrate.yml then runs before the cut-over does. It must
+    not put the copied Heroku strings back beside the links (Northflank refuses an alias that is also a variable: 409),
+    and the cut-over's re-run must still converge."""
+    expected = reference(postgres_server, tmp_path_factory)
+    with make_world(postgres_server, tmp_path_factory.mktemp("cutover-switch-window")) as world:
+        proxy = FaultProxy(world["northflank"].url, "northflank").start()
+        try:
+            holder = kill_at(world, proxy, r"\w+ .*/secrets/[^/]+")
+            env = {**harness.isolated_env(world["work"] / "env"), **world["env"], "NORTHFLANK_API_BASE_URL": proxy.url}
+            migrate = harness.Playbook(
+                harness.PLAYBOOKS / "migrate.yml", env, ("-i", str(world["work"] / "inventory.yml")),
+                world["work"] / "runs", "migrate",
             )
+            assert migrate.wait() == 0, f"migrate.yml after a kill at {holder['write']}:\n{migrate.output()[-5000:]}"
+            assert links(world)[ADDON] == {"POSTGRES_URI": ["DATABASE_URL"]}
+            world["northflank"].clear_log()
+            rerun = cutover(world, proxy, "rerun")
+            assert rerun.proc.returncode == 0, rerun.output()[-5000:]
             got = outcome(world)
-            # the attempt's id (a timestamp) tags the release job's run: the reference's is another
+            converged_without_posts = dict(got, posts=expected["posts"])
+            converged(world, converged_without_posts)
             same_attempt = json.loads(
                 json.dumps(got["state"]).replace(got["file"]["attempt_id"], expected["file"]["attempt_id"])
             )
-            assert state_compare.compare(expected["state"], same_attempt) == [], f"killed at write {holder['write']}"
-            assert got["posts"] == expected["posts"], f"killed at write {holder['write']}"
-            converged(world, got)
-            # a further cut-over writes nothing
-            world["northflank"].clear_log()
-            again = cutover(world, proxy, "again")
-            assert again.proc.returncode == 0, again.output()[-3000:]
-            assert world["northflank"].requests()["writes"] == 0, world["northflank"].requests()["counts"]
+            assert state_compare.compare(expected["state"], same_attempt) == []
         finally:
-            if "run" in holder and holder["run"].proc.poll() is None:
-                holder["run"].kill()
-                holder["run"].proc.wait(timeout=30)
             proxy.stop()
