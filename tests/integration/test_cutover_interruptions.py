@@ -15,8 +15,9 @@ timestamps aside), so one import (one backup, one restore) and one run of the re
 emulator as many times as in the uninterrupted cut-over; DATABASE_URL is linked to the addon; the data is there and
 recorded verified; Heroku is frozen and the state file keeps what the freeze found, the switch and the release run.
 
-``make test`` runs 2 kill points (after the import POST, after the release job's run POST); ``make soak`` (SOAK=1)
-every POST of the cut-over and write numbers up to 20 kill points (or every write, when there are fewer).
+``make test`` runs 2 kill points (after the import POST, after the release job's run POST) and the switch's window
+(killed after the secret group's write, migrate.yml, then the re-run); ``make soak`` (SOAK=1) every POST of the
+cut-over and write numbers up to 20 kill points (or every write, when there are fewer).
 """
 
 from __future__ import annotations
