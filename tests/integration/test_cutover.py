@@ -16,6 +16,7 @@ anywhere, at -vvv --diff."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -49,10 +50,10 @@ def no_secret(where: str, text: str) -> None:
     assert not leaked, f"a secret shows in {where}:\n" + "\n".join(leaked[:5])
 
 
-@pytest.fixture(scope="module")
-def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture imported above
-    """The source database, both emulators, a static inventory of northwind-shop, migrated and running."""
-    server, work = postgres_server, tmp_path_factory.mktemp("cutover")
+@contextlib.contextmanager
+def make_world(server, work):
+    """The source database, both emulators, a static inventory of northwind-shop, migrated and running (also a fresh
+    world per kill point of tests/integration/test_cutover_interruptions.py)."""
     server.psql(
         f"CREATE ROLE {SOURCE_USER} LOGIN PASSWORD '{SOURCE_PASSWORD}'; CREATE DATABASE {SOURCE_DB} OWNER "
         f"{SOURCE_USER};"
@@ -130,6 +131,12 @@ def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture import
         heroku.stop()
         northflank.stop()
         server.psql(f"DROP DATABASE IF EXISTS {SOURCE_DB} WITH (FORCE); DROP ROLE IF EXISTS {SOURCE_USER};")
+
+
+@pytest.fixture(scope="module")
+def world(postgres_server, tmp_path_factory):  # noqa: F811 - the fixture imported above
+    with make_world(postgres_server, tmp_path_factory.mktemp("cutover")) as the_world:
+        yield the_world
 
 
 def run(world, playbook, *args, check=False):
