@@ -23,7 +23,8 @@ sys.path.insert(0, str(COLLECTIONS))
 # The files that take longest, started first when the suite runs on several workers (make test: pytest-xdist,
 # --dist loadfile), so that no long file starts last and runs alone at the end. Order only: every file runs.
 SLOWEST_FIRST = (
-    "test_cutover.py", "test_targets.py", "test_bad_input.py", "test_wait_progress.py", "test_interruptions.py",
+    "test_cutover_interruptions.py", "test_cutover.py", "test_targets.py", "test_bad_input.py", "test_wait_progress.py",
+    "test_interruptions.py",
     "test_end_to_end.py", "test_mapping_edge_cases.py", "test_cutover_single_dyno.py", "test_heroku_budget.py",
     "test_secret_hygiene.py", "test_faults.py", "test_playbook_contracts.py", "test_heroku_git_mirror.py",
 )
