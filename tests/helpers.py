@@ -9,6 +9,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS = ROOT / "build" / "collections"
 
@@ -104,3 +106,33 @@ def run_playbook(playbook: str, env: dict, *args: str, check: bool = True) -> su
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def demo_account() -> dict:
+    """The demo Heroku account (tests/emulators/fixtures/demo.yml), a fresh copy to change for a test."""
+    return yaml.safe_load((ROOT / "tests" / "emulators" / "fixtures" / "demo.yml").read_text())
+
+
+def demo_app(name: str) -> dict:
+    """An app of the demo Heroku account."""
+    return next(a for a in demo_account()["apps"] if a["name"] == name)
+
+
+def write_one_app_world(work: Path, app: dict, **variables) -> None:
+    """``work/heroku.yml``: the demo account holding only ``app``; ``work/inventory.yml``: one host for it, with the
+    demo's repository, fast polls, a report under ``work/report`` and ``variables``."""
+    account = dict({k: v for k, v in demo_account().items() if k not in ("apps", "pipelines")}, apps=[app])
+    (work / "heroku.yml").write_text(yaml.safe_dump(account))
+    host_vars = {
+        "herokumigrate_repository_default": {
+            "url": "https://github.com/northwind/{app}",
+            "type": "github",
+            "account_login": "northwind",
+            "branch": "main",
+        },
+        "herokumigrate_poll_interval": 1,
+        "herokumigrate_report_dir": str(work / "report"),
+        **variables,
+    }
+    hosts = {app["name"]: {"heroku_unit": {"kind": "app", "name": app["name"]}}}
+    (work / "inventory.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts, "vars": host_vars}}))

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import yaml
 
@@ -257,6 +258,28 @@ def migrate(
         return run
     run.wait()
     return run
+
+
+def matches(point, n: int, entry: dict) -> bool:
+    """Whether the ``n``-th write ``entry`` is the kill point ``point``: a write number or a ``METHOD path`` regex."""
+    if isinstance(point, int):
+        return n == point
+    return re.search(point + "$", f"{entry['method']} {entry['path']}") is not None
+
+
+def kill_on_write(point, holder: dict, proxies) -> Callable:
+    """A proxy ``on_write`` callback that SIGKILLs ``holder["run"]`` (and its workers) right after the write ``point``
+    reached Northflank, once, and notes in ``holder`` the survivors to wait for, when, and which write it was."""
+
+    def on_write(n, entry):
+        if "killed_at" not in holder and matches(point, n, entry):
+            holder["pids"] = holder["run"].kill()
+            holder["killed_at"] = time.monotonic()
+            holder["write"] = f"{n}: {entry['method']} {entry['path']}"
+            for proxy in proxies:
+                proxy.killed()
+
+    return on_write
 
 
 def non_idempotent(log: dict) -> Counter:

@@ -21,9 +21,8 @@ import json
 
 import pytest
 import requests
-import yaml
 
-from tests.helpers import ROOT, EmulatorProcess, run_playbook
+from tests.helpers import EmulatorProcess, demo_app, run_playbook, write_one_app_world
 from tests.integration.postgres import postgres_server  # noqa: F401 - the fixture  # pylint: disable=unused-import
 
 # A Northflank addon is named after its Heroku add-on (docs/mapping.md).
@@ -33,7 +32,6 @@ IMPORT = "heroku-import-" + HEROKU_ADDON
 MARKER = "NEVER-PRINT"
 SOURCE_USER, SOURCE_DB = "u7shop", "d7shop"
 SOURCE_PASSWORD = "sh0p@pass:w/rd-NEVER-PRINT-7"
-DEMO = yaml.safe_load((ROOT / "tests" / "emulators" / "fixtures" / "demo.yml").read_text())
 SEED = """
 CREATE TABLE customers (id bigserial PRIMARY KEY, email {email} NOT NULL UNIQUE, name text NOT NULL);
 CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id bigint REFERENCES customers (id), total numeric(12, 2),
@@ -64,36 +62,15 @@ def make_world(server, work):
     server.psql(ext + SEED.format(email="heroku_ext.citext" if citext else "text"), url=source)
     if citext:
         server.psql(f'ALTER DATABASE {SOURCE_DB} SET search_path = "$user", public, heroku_ext')
-    app = [a for a in DEMO["apps"] if a["name"] == APP][0]
     app = dict(
-        app,
+        demo_app(APP),
         addons=[
             {"plan": "heroku-postgresql:essential-0", "name": HEROKU_ADDON, "value": source},
             {"plan": "heroku-redis:mini"},
         ],
         scheduler_jobs=[],
     )
-    fixture = dict({k: v for k, v in DEMO.items() if k not in ("apps", "pipelines")}, apps=[app])
-    (work / "heroku.yml").write_text(yaml.safe_dump(fixture))
-    (work / "inventory.yml").write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "hosts": {APP: {"heroku_unit": {"kind": "app", "name": APP}}},
-                    "vars": {
-                        "herokumigrate_repository_default": {
-                            "url": "https://github.com/northwind/{app}",
-                            "type": "github",
-                            "account_login": "northwind",
-                            "branch": "main",
-                        },
-                        "herokumigrate_poll_interval": 1,
-                        "herokumigrate_report_dir": str(work / "report"),
-                    },
-                }
-            }
-        )
-    )
+    write_one_app_world(work, app)
     heroku = EmulatorProcess("heroku", "--fixture", str(work / "heroku.yml"))
     northflank = EmulatorProcess(
         "northflank",

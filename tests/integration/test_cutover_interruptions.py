@@ -54,12 +54,6 @@ else:
     KILL_POINTS = [IMPORT_POST, RUN_POST]
 
 
-def matches(point, n: int, entry: dict) -> bool:
-    if isinstance(point, int):
-        return n == point
-    return re.search(point + "$", f"{entry['method']} {entry['path']}") is not None
-
-
 def cutover(world, proxy: FaultProxy, name: str, start_only: bool = False) -> harness.Playbook:
     env = {**harness.isolated_env(world["work"] / "env"), **world["env"], "NORTHFLANK_API_BASE_URL": proxy.url}
     run = harness.Playbook(
@@ -130,15 +124,7 @@ def reference(server, tmp_path_factory) -> dict:
 def kill_at(world, proxy: FaultProxy, point) -> dict:
     """cutover.yml killed right after the write ``point`` reached Northflank; asserts that nothing survived it."""
     holder: dict = {}
-
-    def on_write(n, entry):
-        if "killed_at" not in holder and matches(point, n, entry):
-            holder["pids"] = holder["run"].kill()
-            holder["killed_at"] = time.monotonic()
-            holder["write"] = f"{n}: {entry['method']} {entry['path']}"
-            proxy.killed()
-
-    proxy.on_write = on_write
+    proxy.on_write = harness.kill_on_write(point, holder, (proxy,))
     try:
         world["northflank"].clear_log()
         holder["run"] = run = cutover(world, proxy, "killed", start_only=True)

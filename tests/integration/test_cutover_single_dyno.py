@@ -14,47 +14,24 @@ import json
 
 import pytest
 import requests
-import yaml
 
-from tests.helpers import ROOT, EmulatorProcess, run_playbook
+from tests.helpers import EmulatorProcess, demo_app, run_playbook, write_one_app_world
 
 APP = PROJECT = SERVICE = "northwind-hello"
 GROUP = SERVICE + "-addons"
 RELEASE = APP + "-release"
-DEMO = yaml.safe_load((ROOT / "tests" / "emulators" / "fixtures" / "demo.yml").read_text())
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     work = tmp_path_factory.mktemp("cutover-single")
-    app = [a for a in DEMO["apps"] if a["name"] == APP][0]
+    app = demo_app(APP)
     app = dict(
         app,
         addons=[{"plan": "heroku-redis:mini"}],
         process_types=dict(app["process_types"], release="node migrate.js"),
     )
-    fixture = dict({k: v for k, v in DEMO.items() if k not in ("apps", "pipelines")}, apps=[app])
-    (work / "heroku.yml").write_text(yaml.safe_dump(fixture))
-    (work / "inventory.yml").write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "hosts": {APP: {"heroku_unit": {"kind": "app", "name": APP}}},
-                    "vars": {
-                        "herokumigrate_repository_default": {
-                            "url": "https://github.com/northwind/{app}",
-                            "type": "github",
-                            "account_login": "northwind",
-                            "branch": "main",
-                        },
-                        "herokumigrate_poll_interval": 1,
-                        "herokumigrate_report_dir": str(work / "report"),
-                        "herokumigrate_heroku_writes": True,
-                    },
-                }
-            }
-        )
-    )
+    write_one_app_world(work, app, herokumigrate_heroku_writes=True)
     heroku = EmulatorProcess("heroku", "--fixture", str(work / "heroku.yml"))
     northflank = EmulatorProcess("northflank", "--state-file", str(work / "state.json"))
     env = {**heroku.env(), **northflank.env()}

@@ -21,7 +21,6 @@ two writes a lost answer would repeat); ``make soak`` (SOAK=1) 20 on the whole d
 from __future__ import annotations
 
 import os
-import re
 import time
 
 import pytest
@@ -42,28 +41,13 @@ else:
     KILL_POINTS = [r"POST /v1/templates", r"POST /v1/domains"]  # the two POSTs a lost answer would repeat
 
 
-def matches(point, n: int, entry: dict) -> bool:
-    if isinstance(point, int):
-        return n == point
-    return entry["method"] == "POST" and re.search(point + "$", f"{entry['method']} {entry['path']}") is not None
-
-
 @pytest.mark.parametrize("point", KILL_POINTS, ids=[str(p).replace(" ", "_") for p in KILL_POINTS])
 def test_a_killed_migration_converges_on_a_rerun(point, tmp_path_factory):
     expected = harness.reference(tmp_path_factory.mktemp("reference"))
     out = tmp_path_factory.mktemp("killed")
     stack = harness.Stack()
     holder: dict = {}
-
-    def on_write(n, entry):
-        if "killed_at" not in holder and matches(point, n, entry):
-            holder["pids"] = holder["run"].kill()
-            holder["killed_at"] = time.monotonic()
-            holder["write"] = f"{n}: {entry['method']} {entry['path']}"
-            stack.nf_proxy.killed()
-            stack.heroku_proxy.killed()
-
-    stack.nf_proxy.on_write = on_write
+    stack.nf_proxy.on_write = harness.kill_on_write(point, holder, (stack.nf_proxy, stack.heroku_proxy))
     try:
         holder["run"] = run = harness.migrate(stack, out, "killed", start_only=True)
         code = run.wait()
