@@ -4,6 +4,7 @@
 """playbooks/cutover.yml and rollback.yml against both emulators and a real PostgreSQL server: the demo's multi-dyno app
 (web 2, worker 1, a release phase, Heroku Postgres and Redis) whose Heroku Postgres is a real database (the Heroku
 fixture's add-on ``value``), migrated, then cut over (the Northflank emulator restores the import into the same server).
+The source has three schemas (public, heroku_ext holding citext, billing), sequences well past 1 and several MB of rows.
 
 In order, on one unit: without the opt-in the cut-over stops before the data and no request to Heroku is a write; check
 mode writes nothing; a target row altered before the verification fails the unit naming the table, and nothing is
@@ -40,7 +41,14 @@ INSERT INTO customers (email, name) SELECT 'c' || g || '@Example.com', 'customer
 g;
 INSERT INTO orders (customer_id, total, placed_at)
   SELECT 1 + g % 300, g * 1.25, '2024-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 5000) AS g;
+CREATE SCHEMA billing;
+CREATE TABLE billing.invoices (id serial PRIMARY KEY, order_id bigint NOT NULL, body text NOT NULL);
+INSERT INTO billing.invoices (order_id, body)
+  SELECT g, repeat(md5(g::text), 48) FROM generate_series(1, {invoices}) AS g;
 """
+# billing.invoices: several MB of rows (1,536 characters each), in a third schema, its sequence well past 1.
+INVOICES = 2500
+INVOICE_BYTES = INVOICES * 1536
 
 
 def no_secret(where: str, text: str) -> None:
@@ -59,7 +67,7 @@ def make_world(server, work):
     source = server.url(SOURCE_USER, SOURCE_PASSWORD, SOURCE_DB)
     citext = server.psql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'").strip() == "1"
     ext = "CREATE SCHEMA heroku_ext; CREATE EXTENSION citext WITH SCHEMA heroku_ext;" if citext else ""
-    server.psql(ext + SEED.format(email="heroku_ext.citext" if citext else "text"), url=source)
+    server.psql(ext + SEED.format(email="heroku_ext.citext" if citext else "text", invoices=INVOICES), url=source)
     if citext:
         server.psql(f'ALTER DATABASE {SOURCE_DB} SET search_path = "$user", public, heroku_ext')
     app = dict(
@@ -299,6 +307,9 @@ def test_4_the_cutover_verifies_the_data_switches_the_app_and_runs_the_release_p
     if world["server"].psql("SELECT count(*) FROM pg_available_extensions WHERE name = 'citext'").strip() == "1":
         query = "SELECT name FROM customers WHERE email = 'C7@EXAMPLE.COM'"
         assert world["server"].psql(query, url=addon_url(world)).strip() == "customer 7"
+    invoices = "SELECT count(*), sum(length(body)), max(id), (SELECT last_value FROM billing.invoices_id_seq) FROM "
+    arrived = world["server"].psql(invoices + "billing.invoices", url=addon_url(world)).strip().split("|")
+    assert arrived == [str(INVOICES), str(INVOICE_BYTES), str(INVOICES), str(INVOICES)]
     assert steps(unit, "domains") and unit["dns_records"]
 
 
