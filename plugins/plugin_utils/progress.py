@@ -19,8 +19,9 @@ task with ``no_log`` shows that it waits, not what for.
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+
+from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import InProcessAction
 
 display = Display()
 
@@ -78,7 +79,7 @@ def progress_line(host, progress, no_log=False):
                                            " (%s)" % status if status else "", seconds)
 
 
-class ProgressAction(ActionBase):
+class ProgressAction(InProcessAction):
     _supports_check_mode = True
     _supports_async = True
 

@@ -9,10 +9,11 @@ as secret; an action plugin can."""
 from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.action import ActionBase
+
+from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import InProcessAction
 
 
-class SecretResultAction(ActionBase):
+class SecretResultAction(InProcessAction):
     _supports_check_mode = True
     _supports_async = False
     # The boolean option that makes the module return secret values.
