@@ -115,8 +115,7 @@ def test_killing_only_the_process_group_leaves_ansible_workers_writing(tmp_path_
 
 def test_sigterm_to_the_controller_stops_its_workers_too(tmp_path_factory):
     """What the user guide recommends instead of SIGKILL: a SIGTERM to ansible-playbook alone (not its group) is passed
-    on
-    to the workers, which end their process groups; nothing writes after it. Sent at the same write as above."""
+    on to the workers, which end their process groups; nothing writes after it. Sent at the same write as above."""
     out = tmp_path_factory.mktemp("sigterm")
     stack = harness.Stack()
     holder: dict = {}
@@ -137,7 +136,10 @@ def test_sigterm_to_the_controller_stops_its_workers_too(tmp_path_factory):
         assert code != 0
         assert harness.wait_gone(holder["tree"]) == [], "processes of the run survived SIGTERM"
         time.sleep(max(0.0, harness.LATE_WINDOW - (time.monotonic() - holder["killed_at"])))
-        assert stack.nf_proxy.late == [], "requests reached Northflank after SIGTERM"
+        # A read already on its way when the signal landed may still arrive (seen once in the soak, under load); a
+        # write may not.
+        late_writes = [r for r in stack.nf_proxy.late if r.get("method") != "GET"]
+        assert late_writes == [], "writes reached Northflank after SIGTERM"
     finally:
         for pid in holder.get("tree", []):
             if harness.alive(pid):
