@@ -109,7 +109,7 @@ bench: venv
 	$(BIN)/python tools/bench.py
 
 # The fault, interruption and secret-hygiene suites at full length: 20 fault seeds, 20 kill points of the migration and
-# 20 of the cut-over, on two workers (pytest-xdist); `make test` runs 2 seeds and 2 kill points of each.
+# every write of the cut-over, on two workers (pytest-xdist); `make test` runs 2 seeds and 2 kill points of each.
 .PHONY: soak
 soak: venv
 	SOAK=1 $(BIN)/python -m pytest -q -n 2 --dist load tests/integration/test_faults.py tests/integration/test_interruptions.py \

@@ -49,14 +49,14 @@ def same_python(interpreter):
     if not interpreter:
         return False
     try:
-        return os.path.samefile(os.path.realpath(interpreter), os.path.realpath(sys.executable))
+        return os.path.samefile(interpreter, sys.executable)  # symbolic links followed
     except OSError:
         return False
 
 
-def runs_here(action, task_vars, wrap_async=False):
+def runs_here(action, task_vars):
     """Whether the module would run on this controller, as this user, with this Python: then it runs in-process."""
-    if os.environ.get(OPT_OUT, "").lower() == "always" or wrap_async or action._task.async_val:
+    if os.environ.get(OPT_OUT, "").lower() == "always" or action._task.async_val:
         return False
     if getattr(action._connection, "transport", None) != "local" or action._play_context.become:
         return False
@@ -125,7 +125,7 @@ class InProcessAction(ActionBase):
     def _execute_module(self, module_name=None, module_args=None, task_vars=None, wrap_async=False, **kwargs):
         name = module_name or self._task.action
         ours = "." not in name or name.startswith("herokumigrate.northflank.")
-        if ours and runs_here(self, task_vars, wrap_async):
+        if ours and not wrap_async and runs_here(self, task_vars):
             return run_module(self, name, self._task.args if module_args is None else module_args, task_vars or {})
         return super(InProcessAction, self)._execute_module(module_name=module_name, module_args=module_args,
                                                             task_vars=task_vars, wrap_async=wrap_async, **kwargs)

@@ -80,9 +80,6 @@ def progress_line(host, progress, no_log=False):
 
 
 class ProgressAction(InProcessAction):
-    _supports_check_mode = True
-    _supports_async = True
-
     def run(self, tmp=None, task_vars=None):
         result = super(ProgressAction, self).run(tmp, task_vars)
         if self._task.async_val:

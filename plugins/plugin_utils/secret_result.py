@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import InProcessAction
+from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import ModuleAction
 
 
-class SecretResultAction(InProcessAction):
-    _supports_check_mode = True
+class SecretResultAction(ModuleAction):
     _supports_async = False
     # The boolean option that makes the module return secret values.
     secret_option = "config_var_values"
 
     def run(self, tmp=None, task_vars=None):
         result = super(SecretResultAction, self).run(tmp, task_vars)
-        result.update(self._execute_module(task_vars=task_vars))
         # A failure carries no values, and its message is what the user needs to see.
         if boolean(self._task.args.get(self.secret_option, False), strict=False) and not result.get("failed"):
             result["_ansible_no_log"] = True
