@@ -55,7 +55,15 @@ def same_python(interpreter):
 
 
 def runs_here(action, task_vars):
-    """Whether the module would run on this controller, as this user, with this Python: then it runs in-process."""
+    """Whether the module would run on this controller, as this user, with this Python: then it runs in-process.
+    Decided once per task (an action that runs several modules asks for each)."""
+    decided = getattr(action, "_herokumigrate_runs_here", None)
+    if decided is None:
+        decided = action._herokumigrate_runs_here = _runs_here(action, task_vars)
+    return decided
+
+
+def _runs_here(action, task_vars):
     if os.environ.get(OPT_OUT, "").lower() == "always" or action._task.async_val:
         return False
     if getattr(action._connection, "transport", None) != "local" or action._play_context.become:
@@ -64,6 +72,17 @@ def runs_here(action, task_vars):
     if interpreter is not None:
         interpreter = action._templar.template(interpreter)
     return same_python(to_text(interpreter) if interpreter else None)
+
+
+def preload(*module_names):
+    """Imports the collection's modules ``module_names`` now. Called where an action plugin is imported: the strategy
+    imports it in ``ansible-playbook`` itself, before forking the task's workers, so that every worker finds the module
+    and its module_utils imported, instead of compiling them again (the collection loader keeps no bytecode)."""
+    for name in module_names:
+        try:
+            importlib.import_module(MODULES + name)
+        except Exception:  # pylint: disable=broad-except  # the call in the worker reports it, as it would anyway
+            pass
 
 
 def clear_module_messages():

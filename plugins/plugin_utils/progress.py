@@ -79,6 +79,25 @@ def progress_line(host, progress, no_log=False):
                                            " (%s)" % status if status else "", seconds)
 
 
+def run_sliced(action, args, task_vars, module_name=None):
+    """Runs a module (the task's, or ``module_name``) slice after slice until it stops waiting, showing a progress line
+    for each slice that ended waiting; returns the slices' results merged (``merge_results``)."""
+    args = dict(args)
+    if args.get("progress_interval") is None:
+        args["progress_interval"] = DEFAULT_INTERVAL
+    host = (task_vars or {}).get("inventory_hostname", "localhost")
+    results = []
+    while True:
+        answer = action._execute_module(module_name=module_name, module_args=args, task_vars=task_vars)
+        results.append(answer)
+        if answer.get("failed") or not answer.get("waiting") or len(results) >= MAX_SLICES:
+            break
+        progress = answer.get("progress") or {}
+        display.display(progress_line(host, progress, no_log=action._task.no_log))
+        args["progress_resume"] = progress.get("resume") or {}
+    return merge_results(results)
+
+
 class ProgressAction(InProcessAction):
     def run(self, tmp=None, task_vars=None):
         result = super(ProgressAction, self).run(tmp, task_vars)
@@ -88,19 +107,6 @@ class ProgressAction(InProcessAction):
             args = dict(self._task.args, progress_interval=0)
             result.update(self._execute_module(module_args=args, task_vars=task_vars, wrap_async=wrap_async))
             return result
-        args = dict(self._task.args)
-        if args.get("progress_interval") is None:
-            args["progress_interval"] = DEFAULT_INTERVAL
-        host = (task_vars or {}).get("inventory_hostname", "localhost")
-        results = []
-        while True:
-            answer = self._execute_module(module_args=args, task_vars=task_vars)
-            results.append(answer)
-            if answer.get("failed") or not answer.get("waiting") or len(results) >= MAX_SLICES:
-                break
-            progress = answer.get("progress") or {}
-            display.display(progress_line(host, progress, no_log=self._task.no_log))
-            args["progress_resume"] = progress.get("resume") or {}
+        result.update(run_sliced(self, self._task.args, task_vars))
         self._remove_tmp_path(self._connection._shell.tmpdir)
-        result.update(merge_results(results))
         return result
