@@ -182,8 +182,13 @@ class RateBudget(object):
                 state.pop("limit", None)
             else:
                 state["limit"] = limit
-            # In the same window, requests in flight elsewhere were already taken from ``known``: keep the lower.
-            state["remaining"] = remaining if fresh else min(remaining, known)
+            if self.refill:
+                # A bucket that refills: the API's count is the truth, refill included (an account may refill
+                # faster than the default). It may not yet count requests in flight elsewhere: the reserve covers them.
+                state["remaining"] = remaining
+            else:
+                # In the same window, requests in flight elsewhere were already taken from ``known``: keep the lower.
+                state["remaining"] = remaining if fresh else min(remaining, known)
             state["stamp"] = now
             if reset_at is None:
                 state.pop("reset_at", None)

@@ -113,6 +113,21 @@ def test_a_bucket_that_refills_waits_for_the_refill(tmp_path, clock):
     assert ledger.acquire() == 0 and ledger.state()["remaining"] <= 4500
 
 
+def test_a_bucket_that_refills_faster_than_the_default_is_believed(tmp_path, clock):
+    """The ledger's own refill estimate is the default rate; the API's count, after each answer, wins when higher
+    (an account with a raised limit), so that the forks do not wait for tokens the API already has."""
+    ledger = RateBudget("Heroku", TOKEN, "https://api.example.test", reserve=20, refill_per_second=1.25,
+                        capacity=4500, directory=str(tmp_path), clock=clock)
+    assert ledger.acquire() == 0
+    ledger.record(21)
+    assert ledger.acquire() == 0 and ledger.acquire() > 0  # down to the reserve: wait for the refill
+    clock.now += 1
+    assert ledger.acquire() == 0
+    ledger.record(3000)  # the API refilled far more than 1.25 tokens in that second
+    assert ledger.state()["remaining"] == 3000
+    assert all(ledger.acquire() == 0 for _ in range(100))
+
+
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", '{"remaining": "many"}'])
 def test_a_corrupt_or_empty_ledger_is_recreated(tmp_path, clock, content):
     ledger = budget(tmp_path, clock)
