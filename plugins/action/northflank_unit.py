@@ -143,25 +143,26 @@ def read_args(spec, ctx):
     return given(spec, "project", "name")
 
 
-# (result key, plan key, module, arguments, label). git_mirrors first: the services find their branch.
+# (the plan's key, which is also the result's; module; its arguments; the entry's label). git_mirrors first: the
+# services find their branch.
 STEPS = (
-    ("git_mirrors", "git_mirrors", "heroku_git_mirror", git_mirror_args, "app"),
-    ("project", "project", "northflank_project", project_args, None),
-    ("addons", "addons", "northflank_addon", addon_args, "name"),
-    ("services", "services", "northflank_service", service_args, "name"),
-    ("jobs", "jobs", "northflank_job", job_args, "name"),
-    ("secret_groups", "secret_groups", "northflank_secret_group", secret_group_args, "name"),
-    ("domains", "domains", "northflank_domain", domain_args, "domain"),
-    ("pipeline", "pipeline", "northflank_pipeline", pipeline_args, "name"),
-    ("release_flows", "release_flows", "northflank_release_flow", release_flow_args, "stage"),
+    ("git_mirrors", "heroku_git_mirror", git_mirror_args, "app"),
+    ("project", "northflank_project", project_args, "name"),
+    ("addons", "northflank_addon", addon_args, "name"),
+    ("services", "northflank_service", service_args, "name"),
+    ("jobs", "northflank_job", job_args, "name"),
+    ("secret_groups", "northflank_secret_group", secret_group_args, "name"),
+    ("domains", "northflank_domain", domain_args, "domain"),
+    ("pipeline", "northflank_pipeline", pipeline_args, "name"),
+    ("release_flows", "northflank_release_flow", release_flow_args, "stage"),
 )
 # Mode verify: the runtime state of what the plan names, GET requests only.
 READS = (
-    ("services", "services", "northflank_service_info", read_args, "name"),
-    ("addons", "addons", "northflank_addon_info", read_args, "name"),
+    ("services", "northflank_service_info", read_args, "name"),
+    ("addons", "northflank_addon_info", read_args, "name"),
 )
 
-preload(*sorted({step[2] for step in STEPS + READS}))
+preload(*sorted({step[1] for step in STEPS + READS}))
 
 
 @contextmanager
@@ -180,10 +181,10 @@ def domains_lock():
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def entries(plan, plan_key):
+def entries(plan, key):
     """The plan's entries of one kind: a list, or the one entry (project, pipeline), or none."""
-    value = plan.get(plan_key)
-    if value is None:
+    value = plan.get(key)
+    if not value:
         return []
     return value if isinstance(value, list) else [value]
 
@@ -223,16 +224,19 @@ class ActionModule(InProcessAction):
         ctx["host"] = (task_vars or {}).get("inventory_hostname", "localhost")
         diffs = []
         try:
-            for key, plan_key, module, make_args, label in steps:
-                failed = self._apply(result["applied"], key, entries(plan, plan_key), module, make_args, label, ctx,
+            for key, module, make_args, label in steps:
+                failed = self._apply(result["applied"], key, entries(plan, key), module, make_args, label, ctx,
                                      task_vars, diffs)
                 if failed:
                     result.update(failed=True, msg="; ".join(failed))
                     break
             if not result.get("failed") and args["mode"] == "verify":
-                for key, plan_key, module, make_args, label in READS:
-                    self._apply(result["runtime"], key, entries(plan, plan_key), module, make_args, label, ctx,
-                                task_vars, None)
+                for key, module, make_args, label in READS:
+                    failed = self._apply(result["runtime"], key, entries(plan, key), module, make_args, label, ctx,
+                                         task_vars, None)
+                    if failed:
+                        result.update(failed=True, msg="; ".join(failed))
+                        break
                 result["runtime"]["domains"] = result["applied"].get("domains", {})
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -273,7 +277,7 @@ class ActionModule(InProcessAction):
                     answer = self._module(module, args, task_vars)
             else:
                 answer = self._module(module, args, task_vars)
-            name = spec.get(label) if label else spec.get("name")
+            name = spec.get(label)
             if answer.get("failed"):
                 failed.append("%s %s: %s" % (key, name, answer.get("msg") or "failed"))
             elif answer.get("changed") and diffs is not None:
