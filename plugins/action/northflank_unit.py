@@ -27,6 +27,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.utils.display import Display
 
 from ansible_collections.herokumigrate.northflank.plugins.filter.migration import migration_plan
+from ansible_collections.herokumigrate.northflank.plugins.module_utils.northflank import (
+    argument_spec as northflank_connection_spec,
+)
 from ansible_collections.herokumigrate.northflank.plugins.module_utils.rate_budget import default_directory
 from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import InProcessAction, preload
 from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.progress import run_sliced
@@ -55,15 +58,9 @@ ARGUMENT_SPEC = dict(
 )
 # The Northflank connection options (doc fragment herokumigrate.northflank.northflank): those given (by the task, or by
 # module_defaults for the group herokumigrate.northflank.northflank) are passed to every Northflank module.
-CONNECTION = dict(
-    api_token=dict(type="str", no_log=True),
-    api_url=dict(type="str"),
-    timeout=dict(type="int"),
-    max_retries=dict(type="int"),
-    max_rate_limit_wait=dict(type="int"),
-    validate_certs=dict(type="bool"),
-    ca_path=dict(type="path"),
-)
+# Without their defaults and environment fallbacks: each module applies those itself.
+CONNECTION = {name: {key: value for key, value in option.items() if key in ("type", "no_log")}
+              for name, option in northflank_connection_spec().items()}
 ARGUMENT_SPEC.update(CONNECTION)
 
 
@@ -224,20 +221,12 @@ class ActionModule(InProcessAction):
         ctx["host"] = (task_vars or {}).get("inventory_hostname", "localhost")
         diffs = []
         try:
-            for key, module, make_args, label in steps:
-                failed = self._apply(result["applied"], key, entries(plan, key), module, make_args, label, ctx,
-                                     task_vars, diffs)
-                if failed:
-                    result.update(failed=True, msg="; ".join(failed))
-                    break
-            if not result.get("failed") and args["mode"] == "verify":
-                for key, module, make_args, label in READS:
-                    failed = self._apply(result["runtime"], key, entries(plan, key), module, make_args, label, ctx,
-                                         task_vars, None)
-                    if failed:
-                        result.update(failed=True, msg="; ".join(failed))
-                        break
+            failed = self._apply_steps(result["applied"], steps, plan, ctx, task_vars, diffs)
+            if not failed and args["mode"] == "verify":
+                failed = self._apply_steps(result["runtime"], READS, plan, ctx, task_vars, None)
                 result["runtime"]["domains"] = result["applied"].get("domains", {})
+            if failed:
+                result.update(failed=True, msg="; ".join(failed))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         result["changed"] = any(r.get("changed") for r in self._items(result["applied"]))
@@ -263,6 +252,14 @@ class ActionModule(InProcessAction):
             else:
                 yield value
 
+    def _apply_steps(self, into, steps, plan, ctx, task_vars, diffs):
+        """Applies the steps in order, up to the first kind with a failure; returns its messages."""
+        for key, module, make_args, label in steps:
+            failed = self._apply(into, key, entries(plan, key), module, make_args, label, ctx, task_vars, diffs)
+            if failed:
+                return failed
+        return []
+
     def _apply(self, into, key, specs, module, make_args, label, ctx, task_vars, diffs):
         """Applies the plan's entries of one kind with their module, each change shown as a line as it happens (a
         loop task showed one per item); returns the messages of those that failed."""
@@ -286,8 +283,10 @@ class ActionModule(InProcessAction):
                 for diff in answer["diff"] if isinstance(answer["diff"], list) else [answer["diff"]]:
                     diffs.append(dict(diff, before_header="%s %s" % (key, name), after_header="%s %s" % (key, name)))
             results.append(answer if single else dict(answer, item=spec))
-        into[key] = results[0] if single else dict(results=results, changed=any(r.get("changed") for r in results),
-                                                        failed=bool(failed))
+        if single:
+            into[key] = results[0]
+        else:
+            into[key] = dict(results=results, changed=any(r.get("changed") for r in results), failed=bool(failed))
         return failed
 
     def _module(self, module, args, task_vars):
