@@ -5,10 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.in_process import preload
 from ansible_collections.herokumigrate.northflank.plugins.plugin_utils.secret_result import SecretResultAction
-
-preload("heroku_app_info")
 
 
 class ActionModule(SecretResultAction):

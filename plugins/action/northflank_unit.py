@@ -215,10 +215,9 @@ class ActionModule(InProcessAction):
         result["plan"] = plan
         # The plan (names and settings, no value) as the role's fact, for the cut-over and the rollback.
         result["ansible_facts"] = {"herokumigrate_plan_resources": plan}
-        self._connection_args = {key: args[key] for key in CONNECTION if args.get(key) is not None}
-        ctx = dict(args, secrets=planned["secrets"])
+        ctx = dict(args, secrets=planned["secrets"], host=(task_vars or {}).get("inventory_hostname", "localhost"),
+                   connection={key: args[key] for key in CONNECTION if args.get(key) is not None})
         steps = STEPS if args["git_mirror"] else STEPS[1:]
-        ctx["host"] = (task_vars or {}).get("inventory_hostname", "localhost")
         diffs = []
         try:
             failed = self._apply_steps(result["applied"], steps, plan, ctx, task_vars, diffs)
@@ -229,7 +228,7 @@ class ActionModule(InProcessAction):
                 result.update(failed=True, msg="; ".join(failed))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        result["changed"] = any(r.get("changed") for r in self._items(result["applied"]))
+        result["changed"] = any(applied.get("changed") for applied in result["applied"].values())
         if diffs:
             result["diff"] = diffs
         return result
@@ -244,14 +243,6 @@ class ActionModule(InProcessAction):
             raise AnsibleActionFail("Invalid arguments: %s" % "; ".join(problems))
         return dict(validation.validated_parameters, **large)
 
-    @staticmethod
-    def _items(applied):
-        for key, value in applied.items():
-            if "results" in value:
-                yield from value["results"]
-            else:
-                yield value
-
     def _apply_steps(self, into, steps, plan, ctx, task_vars, diffs):
         """Applies the steps in order, up to the first kind with a failure; returns its messages."""
         for key, module, make_args, label in steps:
@@ -265,15 +256,15 @@ class ActionModule(InProcessAction):
         loop task showed one per item); returns the messages of those that failed."""
         if not specs:
             return []
-        single = key in ("project",)
+        single = key == "project"  # the pipeline keeps a loop's shape, as its task had
         results, failed = [], []
         for spec in specs:
             args = make_args(spec, ctx)
             if key == "domains":
                 with domains_lock():
-                    answer = self._module(module, args, task_vars)
+                    answer = self._module(module, args, ctx, task_vars)
             else:
-                answer = self._module(module, args, task_vars)
+                answer = self._module(module, args, ctx, task_vars)
             name = spec.get(label)
             if answer.get("failed"):
                 failed.append("%s %s: %s" % (key, name, answer.get("msg") or "failed"))
@@ -289,9 +280,9 @@ class ActionModule(InProcessAction):
             into[key] = dict(results=results, changed=any(r.get("changed") for r in results), failed=bool(failed))
         return failed
 
-    def _module(self, module, args, task_vars):
+    def _module(self, module, args, ctx, task_vars):
         if module.startswith("northflank_"):
-            args = dict(args, **self._connection_args)
+            args = dict(args, **ctx["connection"])
         if module in SLICED:
             return run_sliced(self, args, task_vars, module_name=MODULE + module)
         return self._execute_module(module_name=MODULE + module, module_args=args, task_vars=task_vars)

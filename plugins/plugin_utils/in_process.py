@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - ansible-core < 2.19
     Direction = get_module_encoder = None
 
 MODULES = "ansible_collections.herokumigrate.northflank.plugins.modules."
+ACTIONS = "ansible_collections.herokumigrate.northflank.plugins.action."
 # The profile Ansible uses for a module that declares none (ansible-core >= 2.19).
 PROFILE = "legacy"
 OPT_OUT = "HEROKUMIGRATE_MODULE_PROCESS"
@@ -140,6 +141,12 @@ class InProcessAction(ActionBase):
 
     _supports_check_mode = True
     _supports_async = True
+
+    def __init_subclass__(cls, **kwargs):
+        """An action plugin of the collection (``plugins/action/<name>.py``) preloads the module of its name."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith(ACTIONS):
+            preload(cls.__module__[len(ACTIONS):])
 
     def _execute_module(self, module_name=None, module_args=None, task_vars=None, wrap_async=False, **kwargs):
         name = module_name or self._task.action
